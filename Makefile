@@ -1,0 +1,149 @@
+# Makefile for the jemalloc 5.1.0 re-implementation.  Run ./configure first.
+
+ifeq ($(wildcard config.mk),)
+$(error run ./configure first)
+endif
+include config.mk
+
+SHELL = /bin/sh
+SO_NAME = libjemalloc.so.2
+
+# Library sources: one module per .c/.h pair in src/.
+LIB_SRCS := $(sort $(wildcard src/*.c))
+LIB_OBJS := $(patsubst src/%.c,build/src/%.o,$(LIB_SRCS))
+LIB_HDRS := $(wildcard src/*.h) include/jemalloc/jemalloc.h \
+	include/jemalloc/internal/jemalloc_internal_defs.h \
+	include/jemalloc/internal/size_classes.h
+
+WARN = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
+	-Wshadow -Wpointer-arith -Wstrict-prototypes -Wmissing-prototypes
+LIB_CFLAGS = -std=gnu11 $(CFLAGS) $(EXTRA_CFLAGS) $(WARN) -fPIC \
+	-fvisibility=hidden -pthread -D_GNU_SOURCE -D_REENTRANT \
+	-fno-builtin-malloc -fno-builtin-calloc -fno-builtin-free \
+	-fno-builtin-realloc \
+	$(CPPFLAGS) -iquote src -Iinclude
+LIB_LDLIBS = -pthread -ldl
+
+TEST_CFLAGS = -std=gnu11 $(CFLAGS) $(EXTRA_CFLAGS) -Wall -Wextra \
+	-Wno-unused-parameter -pthread -D_GNU_SOURCE $(CPPFLAGS) \
+	-Iinclude -iquote test/include
+TEST_RPATH = -Wl,-rpath,$(CURDIR)/lib
+
+UNIT_SRCS := $(sort $(wildcard test/unit/*.c))
+INTEGRATION_SRCS := $(sort $(wildcard test/integration/*.c))
+STRESS_SRCS := $(sort $(wildcard test/stress/*.c))
+PROGRAM_TESTS := $(sort $(wildcard test/programs/*.sh))
+TEST_HARNESS := $(wildcard test/src/*.c)
+UNIT_BINS := $(patsubst test/%.c,build/test/%,$(UNIT_SRCS))
+INTEGRATION_BINS := $(patsubst test/%.c,build/test/%,$(INTEGRATION_SRCS))
+STRESS_BINS := $(patsubst test/%.c,build/test/%,$(STRESS_SRCS))
+TEST_BINS := $(UNIT_BINS) $(INTEGRATION_BINS) $(STRESS_BINS)
+
+.PHONY: all lib tests check check-unit check-integration check-stress \
+	check-programs install uninstall clean distclean demo stress
+
+all: lib build/demo
+
+lib: lib/$(SO_NAME) lib/libjemalloc.so lib/libjemalloc.a
+
+# --- generated headers -------------------------------------------------------
+build/gen_size_classes: tools/gen_size_classes.c config.mk
+	@mkdir -p build
+	$(CC) -O1 -o $@ $<
+
+include/jemalloc/internal/size_classes.h: build/gen_size_classes
+	./build/gen_size_classes $(lg_page) > $@.tmp && mv $@.tmp $@
+
+# --- the library ---------------------------------------------------------------
+build/src/%.o: src/%.c $(LIB_HDRS)
+	@mkdir -p build/src
+	$(CC) $(LIB_CFLAGS) -c -o $@ $<
+
+lib/$(SO_NAME): $(LIB_OBJS)
+	@mkdir -p lib
+	$(CC) -shared -Wl,-soname,$(SO_NAME) -Wl,-z,now $(LDFLAGS) -o $@ \
+		$(LIB_OBJS) $(LIB_LDLIBS)
+
+lib/libjemalloc.so: lib/$(SO_NAME)
+	ln -sf $(SO_NAME) $@
+
+# The archive holds one relocatable object in which every hidden symbol is
+# made local, so static linking cannot clash with an application's names.
+lib/libjemalloc.a: $(LIB_OBJS)
+	@mkdir -p lib build
+	ld -r -o build/jemalloc_all.o $(LIB_OBJS)
+	objcopy --localize-hidden build/jemalloc_all.o
+	rm -f $@
+	ar rcs $@ build/jemalloc_all.o
+
+# --- demo ----------------------------------------------------------------------
+build/demo: tools/demo.c lib/$(SO_NAME)
+	$(CC) $(TEST_CFLAGS) -o $@ $< -Llib -ljemalloc $(TEST_RPATH)
+
+demo: all
+	./build/demo
+
+# --- tests ---------------------------------------------------------------------
+build/test/unit/%: test/unit/%.c $(LIB_OBJS) $(TEST_HARNESS) test/include/test.h
+	@mkdir -p build/test/unit
+	$(CC) $(TEST_CFLAGS) -iquote src -DJEMALLOC_UNIT_TEST -o $@ $< \
+		$(TEST_HARNESS) $(LIB_OBJS) $(LIB_LDLIBS)
+
+build/test/integration/%: test/integration/%.c lib/$(SO_NAME) $(TEST_HARNESS) test/include/test.h
+	@mkdir -p build/test/integration
+	$(CC) $(TEST_CFLAGS) -o $@ $< $(TEST_HARNESS) -Llib -ljemalloc \
+		$(TEST_RPATH) -ldl
+
+build/test/stress/%: test/stress/%.c lib/$(SO_NAME) $(TEST_HARNESS) test/include/test.h
+	@mkdir -p build/test/stress
+	$(CC) $(TEST_CFLAGS) -o $@ $< $(TEST_HARNESS) -Llib -ljemalloc \
+		$(TEST_RPATH) -ldl
+
+tests: lib $(TEST_BINS)
+
+TEST_ENV = JEMALLOC_SO=$(CURDIR)/lib/$(SO_NAME) JEMALLOC_A=$(CURDIR)/lib/libjemalloc.a \
+	JE_PREFIX=$(je_prefix) JE_CPREFIX=$(je_cprefix) JE_DEBUG=$(enable_debug) \
+	JE_STATS=$(enable_stats) JE_FILL=$(enable_fill) CC="$(CC)" \
+	TOP=$(CURDIR) TEST_MODE=$${TEST_MODE:-short}
+
+check: tests
+	@$(TEST_ENV) sh test/run.sh $(UNIT_BINS) $(INTEGRATION_BINS) $(STRESS_BINS) $(PROGRAM_TESTS)
+
+check-unit: tests
+	@$(TEST_ENV) sh test/run.sh $(UNIT_BINS)
+check-integration: tests
+	@$(TEST_ENV) sh test/run.sh $(INTEGRATION_BINS)
+check-stress: tests
+	@$(TEST_ENV) sh test/run.sh $(STRESS_BINS)
+check-programs: tests
+	@$(TEST_ENV) sh test/run.sh $(PROGRAM_TESTS)
+
+# Long soak of the stress tests.
+stress: tests
+	@$(TEST_ENV) TEST_MODE=long sh test/run.sh $(STRESS_BINS)
+
+# --- install -------------------------------------------------------------------
+install: lib
+	install -d $(DESTDIR)$(libdir) $(DESTDIR)$(includedir)/jemalloc \
+		$(DESTDIR)$(bindir) $(DESTDIR)$(libdir)/pkgconfig
+	install -m 755 lib/$(SO_NAME) $(DESTDIR)$(libdir)/$(SO_NAME)
+	ln -sf $(SO_NAME) $(DESTDIR)$(libdir)/libjemalloc.so
+	install -m 644 lib/libjemalloc.a $(DESTDIR)$(libdir)/libjemalloc.a
+	install -m 644 include/jemalloc/jemalloc.h $(DESTDIR)$(includedir)/jemalloc/jemalloc.h
+	install -m 644 jemalloc.pc $(DESTDIR)$(libdir)/pkgconfig/jemalloc.pc
+	install -m 755 bin/jemalloc-config $(DESTDIR)$(bindir)/jemalloc-config
+
+uninstall:
+	rm -f $(DESTDIR)$(libdir)/$(SO_NAME) $(DESTDIR)$(libdir)/libjemalloc.so \
+		$(DESTDIR)$(libdir)/libjemalloc.a \
+		$(DESTDIR)$(includedir)/jemalloc/jemalloc.h \
+		$(DESTDIR)$(libdir)/pkgconfig/jemalloc.pc \
+		$(DESTDIR)$(bindir)/jemalloc-config
+
+clean:
+	rm -rf build lib
+
+distclean: clean
+	rm -f config.mk jemalloc.pc bin/jemalloc-config include/jemalloc/jemalloc.h \
+		include/jemalloc/internal/jemalloc_internal_defs.h \
+		include/jemalloc/internal/size_classes.h

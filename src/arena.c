@@ -1,0 +1,677 @@
+/* arena: bins, slabs, large-extent bookkeeping, purging; see arena.h. */
+#include "jemalloc_internal.h"
+#include "arena.h"
+#include "extent_mmap.h"
+#include "large.h"
+#include "nstime.h"
+#include "sz.h"
+#include "tsd.h"
+
+ssize_t opt_dirty_decay_ms = DIRTY_DECAY_MS_DEFAULT;
+ssize_t opt_muzzy_decay_ms = MUZZY_DECAY_MS_DEFAULT;
+
+atomic_p_t arenas[MALLOCX_ARENA_LIMIT];
+unsigned narenas_auto;
+atomic_u_t narenas_total;
+
+/* --- small allocation ---------------------------------------------------- */
+
+static void *
+arena_slab_reg_alloc(extent_t *slab, const bin_info_t *bin_info) {
+	assert(extent_nfree_get(slab) > 0);
+	size_t regind = bitmap_sfu(extent_slab_bitmap_get(slab),
+	    &bin_info->bitmap_info);
+	extent_nfree_dec(slab);
+	return (void *)((uintptr_t)extent_addr_get(slab) +
+	    bin_info->reg_size * regind);
+}
+
+/* A slab for binind: dirty pages first, then muzzy, then new memory. */
+static extent_t *
+arena_slab_alloc(tsdn_t *tsdn, arena_t *arena, unsigned binind,
+    const bin_info_t *bin_info) {
+	extent_hooks_t *extent_hooks = NULL;
+	bool zero = false;
+	bool commit = true;
+	extent_t *slab = extents_alloc(tsdn, arena, &extent_hooks,
+	    &arena->extents_dirty, NULL, bin_info->slab_size, 0, PAGE, true,
+	    binind, &zero, &commit);
+	if (slab == NULL) {
+		slab = extents_alloc(tsdn, arena, &extent_hooks,
+		    &arena->extents_muzzy, NULL, bin_info->slab_size, 0, PAGE,
+		    true, binind, &zero, &commit);
+	}
+	if (slab == NULL) {
+		slab = extents_alloc_any_fit(tsdn, arena, &extent_hooks,
+		    &arena->extents_dirty, bin_info->slab_size, 0, PAGE, true,
+		    binind, &zero, &commit);
+	}
+	if (slab == NULL) {
+		zero = false;
+		commit = true;
+		slab = extent_alloc_wrapper(tsdn, arena, &extent_hooks, NULL,
+		    bin_info->slab_size, 0, PAGE, true, binind, &zero, &commit);
+	}
+	if (slab == NULL)
+		return NULL;
+	assert(extent_slab_get(slab));
+	extent_nfree_set(slab, bin_info->nregs);
+	bitmap_init(extent_slab_bitmap_get(slab), &bin_info->bitmap_info,
+	    false);
+	atomic_fetch_add_zu(&arena->nactive, bin_info->slab_size >> LG_PAGE,
+	    ATOMIC_RELAXED);
+	return slab;
+}
+
+static void
+arena_slab_dalloc(tsdn_t *tsdn, arena_t *arena, extent_t *slab) {
+	atomic_fetch_sub_zu(&arena->nactive, extent_size_get(slab) >> LG_PAGE,
+	    ATOMIC_RELAXED);
+	extent_hooks_t *extent_hooks = NULL;
+	arena_extents_dirty_dalloc(tsdn, arena, &extent_hooks, slab);
+}
+
+static void
+arena_bin_slabs_nonfull_insert(bin_t *bin, extent_t *slab) {
+	assert(extent_nfree_get(slab) > 0);
+	extent_heap_insert(&bin->slabs_nonfull, slab);
+}
+
+static void
+arena_bin_slabs_nonfull_remove(bin_t *bin, extent_t *slab) {
+	extent_heap_remove(&bin->slabs_nonfull, slab);
+}
+
+/* Full slabs are listed only in manual arenas, which can be reset. */
+static void
+arena_bin_slabs_full_insert(arena_t *arena, bin_t *bin, extent_t *slab) {
+	assert(extent_nfree_get(slab) == 0);
+	if (arena_is_auto(arena))
+		return;
+	ql_elm_new(slab, ql_link);
+	ql_tail_insert(&bin->slabs_full, slab, ql_link);
+}
+
+static void
+arena_bin_slabs_full_remove(arena_t *arena, bin_t *bin, extent_t *slab) {
+	if (arena_is_auto(arena))
+		return;
+	ql_remove(&bin->slabs_full, slab, ql_link);
+}
+
+/* Finds or makes a slab with free regions; may drop the bin lock. */
+static extent_t *
+arena_bin_nonfull_slab_get(tsdn_t *tsdn, arena_t *arena, bin_t *bin,
+    unsigned binind) {
+	extent_t *slab = extent_heap_remove_first(&bin->slabs_nonfull);
+	if (slab != NULL) {
+		if (config_stats)
+			bin->stats.reslabs++;
+		return slab;
+	}
+	const bin_info_t *bin_info = &bin_infos[binind];
+	malloc_mutex_unlock(&bin->lock);
+	slab = arena_slab_alloc(tsdn, arena, binind, bin_info);
+	malloc_mutex_lock(&bin->lock);
+	if (slab != NULL) {
+		if (config_stats) {
+			bin->stats.nslabs++;
+			bin->stats.curslabs++;
+		}
+		return slab;
+	}
+	/* Another thread may have freed regions meanwhile. */
+	slab = extent_heap_remove_first(&bin->slabs_nonfull);
+	if (slab != NULL && config_stats)
+		bin->stats.reslabs++;
+	return slab;
+}
+
+static void arena_bin_lower_slab(tsdn_t *tsdn, arena_t *arena, extent_t *slab,
+    bin_t *bin);
+static void arena_dalloc_bin_slab(tsdn_t *tsdn, arena_t *arena,
+    extent_t *slab, bin_t *bin);
+
+/* slabcur is full or missing: install another slab and allocate from it. */
+static void *
+arena_bin_malloc_hard(tsdn_t *tsdn, arena_t *arena, bin_t *bin,
+    unsigned binind) {
+	const bin_info_t *bin_info = &bin_infos[binind];
+	if (bin->slabcur != NULL) {
+		arena_bin_slabs_full_insert(arena, bin, bin->slabcur);
+		bin->slabcur = NULL;
+	}
+	extent_t *slab = arena_bin_nonfull_slab_get(tsdn, arena, bin, binind);
+	if (bin->slabcur != NULL) {
+		/* Another thread installed a slab while the lock was off. */
+		if (extent_nfree_get(bin->slabcur) > 0) {
+			void *ret = arena_slab_reg_alloc(bin->slabcur, bin_info);
+			if (slab != NULL) {
+				if (extent_nfree_get(slab) == bin_info->nregs) {
+					arena_dalloc_bin_slab(tsdn, arena, slab,
+					    bin);
+				} else {
+					arena_bin_lower_slab(tsdn, arena, slab,
+					    bin);
+				}
+			}
+			return ret;
+		}
+		arena_bin_slabs_full_insert(arena, bin, bin->slabcur);
+		bin->slabcur = NULL;
+	}
+	if (slab == NULL)
+		return NULL;
+	bin->slabcur = slab;
+	return arena_slab_reg_alloc(slab, bin_info);
+}
+
+static void *
+arena_malloc_small(tsdn_t *tsdn, arena_t *arena, unsigned binind, bool zero) {
+	bin_t *bin = &arena->bins[binind];
+	size_t usize = sz_index2size(binind);
+	void *ret;
+
+	malloc_mutex_lock(&bin->lock);
+	extent_t *slab = bin->slabcur;
+	if (slab != NULL && extent_nfree_get(slab) > 0)
+		ret = arena_slab_reg_alloc(slab, &bin_infos[binind]);
+	else
+		ret = arena_bin_malloc_hard(tsdn, arena, bin, binind);
+	if (ret == NULL) {
+		malloc_mutex_unlock(&bin->lock);
+		return NULL;
+	}
+	if (config_stats) {
+		bin->stats.nmalloc++;
+		bin->stats.nrequests++;
+		bin->stats.curregs++;
+	}
+	malloc_mutex_unlock(&bin->lock);
+
+	if (!zero) {
+		if (config_fill) {
+			if (unlikely(opt_junk_alloc))
+				memset(ret, JEMALLOC_ALLOC_JUNK, usize);
+			else if (unlikely(opt_zero))
+				memset(ret, 0, usize);
+		}
+	} else {
+		memset(ret, 0, usize);
+	}
+	return ret;
+}
+
+void *
+arena_malloc_hard(tsdn_t *tsdn, arena_t *arena, size_t size, unsigned ind,
+    bool zero) {
+	assert(arena != NULL);
+	if (likely(ind < NBINS))
+		return arena_malloc_small(tsdn, arena, ind, zero);
+	return large_malloc(tsdn, arena, sz_index2size(ind), zero);
+}
+
+void *
+arena_palloc(tsdn_t *tsdn, arena_t *arena, size_t usize, size_t alignment,
+    bool zero) {
+	if (usize <= SMALL_MAXCLASS && (alignment < PAGE || (alignment == PAGE
+	    && (usize & PAGE_MASK) == 0))) {
+		/* Small classes are aligned to their lowest set bit. */
+		return arena_malloc_hard(tsdn, arena, usize,
+		    sz_size2index(usize), zero);
+	}
+	if (likely(alignment <= CACHELINE))
+		return large_malloc(tsdn, arena, usize, zero);
+	return large_palloc(tsdn, arena, usize, alignment, zero);
+}
+
+/* --- small deallocation ---------------------------------------------------- */
+
+static void
+arena_dissociate_bin_slab(arena_t *arena, extent_t *slab, bin_t *bin) {
+	if (slab == bin->slabcur) {
+		bin->slabcur = NULL;
+	} else {
+		const bin_info_t *bin_info =
+		    &bin_infos[extent_szind_get_maybe_invalid(slab)];
+		/* A one-region slab is never in the non-full heap. */
+		if (bin_info->nregs == 1)
+			arena_bin_slabs_full_remove(arena, bin, slab);
+		else
+			arena_bin_slabs_nonfull_remove(bin, slab);
+	}
+}
+
+static void
+arena_dalloc_bin_slab(tsdn_t *tsdn, arena_t *arena, extent_t *slab,
+    bin_t *bin) {
+	assert(slab != bin->slabcur);
+	malloc_mutex_unlock(&bin->lock);
+	arena_slab_dalloc(tsdn, arena, slab);
+	malloc_mutex_lock(&bin->lock);
+	if (config_stats)
+		bin->stats.curslabs--;
+}
+
+/* A slab that just got a free region: use the older of it and slabcur. */
+static void
+arena_bin_lower_slab(tsdn_t *tsdn, arena_t *arena, extent_t *slab,
+    bin_t *bin) {
+	assert(extent_nfree_get(slab) > 0);
+	if (bin->slabcur != NULL && extent_snad_comp(bin->slabcur, slab) > 0) {
+		if (extent_nfree_get(bin->slabcur) > 0)
+			arena_bin_slabs_nonfull_insert(bin, bin->slabcur);
+		else
+			arena_bin_slabs_full_insert(arena, bin, bin->slabcur);
+		bin->slabcur = slab;
+		if (config_stats)
+			bin->stats.reslabs++;
+	} else {
+		arena_bin_slabs_nonfull_insert(bin, slab);
+	}
+}
+
+JEMALLOC_COLD static void
+arena_report_bad_free(const char *what, const void *ptr) {
+	malloc_printf("<jemalloc>: %s: %p\n", what, ptr);
+	jemalloc_abort();
+}
+
+static void
+arena_dalloc_bin_locked_impl(tsdn_t *tsdn, arena_t *arena, extent_t *slab,
+    void *ptr, bool junked) {
+	unsigned binind = extent_szind_get_maybe_invalid(slab);
+	bin_t *bin = &arena->bins[binind];
+	const bin_info_t *bin_info = &bin_infos[binind];
+	size_t regind = bin_regind(bin_info, extent_addr_get(slab), ptr);
+
+	if (config_debug) {
+		if ((uintptr_t)extent_addr_get(slab) + regind *
+		    bin_info->reg_size != (uintptr_t)ptr)
+			arena_report_bad_free("free of an invalid pointer", ptr);
+		if (!bitmap_get(extent_slab_bitmap_get(slab),
+		    &bin_info->bitmap_info, regind))
+			arena_report_bad_free("double free", ptr);
+	}
+	if (!junked && config_fill && unlikely(opt_junk_free))
+		memset(ptr, JEMALLOC_FREE_JUNK, bin_info->reg_size);
+
+	bitmap_unset(extent_slab_bitmap_get(slab), &bin_info->bitmap_info,
+	    regind);
+	extent_nfree_inc(slab);
+	unsigned nfree = extent_nfree_get(slab);
+	if (nfree == bin_info->nregs) {
+		arena_dissociate_bin_slab(arena, slab, bin);
+		arena_dalloc_bin_slab(tsdn, arena, slab, bin);
+	} else if (nfree == 1 && slab != bin->slabcur) {
+		arena_bin_slabs_full_remove(arena, bin, slab);
+		arena_bin_lower_slab(tsdn, arena, slab, bin);
+	}
+	if (config_stats) {
+		bin->stats.ndalloc++;
+		bin->stats.curregs--;
+	}
+}
+
+void
+arena_dalloc_bin_junked_locked(tsdn_t *tsdn, arena_t *arena, extent_t *slab,
+    void *ptr) {
+	arena_dalloc_bin_locked_impl(tsdn, arena, slab, ptr, true);
+}
+
+void
+arena_dalloc_small(tsdn_t *tsdn, extent_t *slab, void *ptr, unsigned binind) {
+	arena_t *arena = extent_arena_get(slab);
+	bin_t *bin = &arena->bins[binind];
+	malloc_mutex_lock(&bin->lock);
+	arena_dalloc_bin_locked_impl(tsdn, arena, slab, ptr, false);
+	malloc_mutex_unlock(&bin->lock);
+}
+
+/* Small regions are resized in place only within their class. */
+bool
+arena_ralloc_no_move(tsdn_t *tsdn, void *ptr, size_t oldsize, size_t size,
+    size_t extra, bool zero) {
+	if (size > LARGE_MAXCLASS)
+		return true;
+	size_t usize_min = sz_s2u(size);
+	size_t usize_max = sz_s2u(size + extra);
+	if (usize_max == 0 || size + extra < size)
+		usize_max = LARGE_MAXCLASS;
+	if (oldsize <= SMALL_MAXCLASS) {
+		if ((usize_max > SMALL_MAXCLASS || sz_size2index(usize_max) !=
+		    sz_size2index(oldsize)) && (size > oldsize || usize_max <
+		    oldsize))
+			return true;
+		return false;
+	}
+	if (oldsize >= LARGE_MINCLASS && usize_max >= LARGE_MINCLASS) {
+		extent_t *extent = extent_lookup(tsdn, ptr, true);
+		return large_ralloc_no_move(tsdn, extent, usize_min, usize_max,
+		    zero);
+	}
+	return true;
+}
+
+/* --- large extents ---------------------------------------------------------- */
+
+static void
+arena_large_malloc_stats_update(arena_t *arena, size_t usize) {
+	unsigned hindex = sz_size2index(usize) - NBINS;
+	arena_stats_large_t *ls = &arena->stats.lstats[hindex];
+	atomic_fetch_add_u64(&ls->nmalloc, 1, ATOMIC_RELAXED);
+	atomic_fetch_add_u64(&ls->nrequests, 1, ATOMIC_RELAXED);
+	atomic_fetch_add_zu(&ls->curlextents, 1, ATOMIC_RELAXED);
+}
+
+static void
+arena_large_dalloc_stats_update(arena_t *arena, size_t usize) {
+	unsigned hindex = sz_size2index(usize) - NBINS;
+	arena_stats_large_t *ls = &arena->stats.lstats[hindex];
+	atomic_fetch_add_u64(&ls->ndalloc, 1, ATOMIC_RELAXED);
+	atomic_fetch_sub_zu(&ls->curlextents, 1, ATOMIC_RELAXED);
+}
+
+extent_t *
+arena_extent_alloc_large(tsdn_t *tsdn, arena_t *arena, size_t usize,
+    size_t alignment, bool *zero) {
+	extent_hooks_t *extent_hooks = NULL;
+	unsigned szind = sz_size2index(usize);
+	bool commit = true;
+	extent_t *extent = extents_alloc(tsdn, arena, &extent_hooks,
+	    &arena->extents_dirty, NULL, usize, sz_large_pad, alignment, false,
+	    szind, zero, &commit);
+	if (extent == NULL) {
+		extent = extents_alloc(tsdn, arena, &extent_hooks,
+		    &arena->extents_muzzy, NULL, usize, sz_large_pad, alignment,
+		    false, szind, zero, &commit);
+	}
+	if (extent == NULL) {
+		extent = extents_alloc_any_fit(tsdn, arena, &extent_hooks,
+		    &arena->extents_dirty, usize, sz_large_pad, alignment, false,
+		    szind, zero, &commit);
+	}
+	if (extent == NULL) {
+		extent = extent_alloc_wrapper(tsdn, arena, &extent_hooks, NULL,
+		    usize, sz_large_pad, alignment, false, szind, zero, &commit);
+	}
+	if (extent != NULL) {
+		if (config_stats)
+			arena_large_malloc_stats_update(arena, usize);
+		atomic_fetch_add_zu(&arena->nactive, (usize + sz_large_pad) >>
+		    LG_PAGE, ATOMIC_RELAXED);
+	}
+	return extent;
+}
+
+void
+arena_extent_dalloc_large_prep(tsdn_t *tsdn, arena_t *arena,
+    extent_t *extent) {
+	size_t usize = sz_index2size(extent_szind_get_maybe_invalid(extent));
+	if (config_stats)
+		arena_large_dalloc_stats_update(arena, usize);
+	atomic_fetch_sub_zu(&arena->nactive, extent_size_get(extent) >> LG_PAGE,
+	    ATOMIC_RELAXED);
+}
+
+void
+arena_extent_ralloc_large_shrink(tsdn_t *tsdn, arena_t *arena,
+    extent_t *extent, size_t oldusize) {
+	size_t usize = sz_index2size(extent_szind_get_maybe_invalid(extent));
+	if (config_stats) {
+		arena_large_dalloc_stats_update(arena, oldusize);
+		arena_large_malloc_stats_update(arena, usize);
+	}
+	atomic_fetch_sub_zu(&arena->nactive, (oldusize - usize) >> LG_PAGE,
+	    ATOMIC_RELAXED);
+}
+
+void
+arena_extent_ralloc_large_expand(tsdn_t *tsdn, arena_t *arena,
+    extent_t *extent, size_t oldusize) {
+	size_t usize = sz_index2size(extent_szind_get_maybe_invalid(extent));
+	if (config_stats) {
+		arena_large_dalloc_stats_update(arena, oldusize);
+		arena_large_malloc_stats_update(arena, usize);
+	}
+	atomic_fetch_add_zu(&arena->nactive, (usize - oldusize) >> LG_PAGE,
+	    ATOMIC_RELAXED);
+}
+
+/* --- purging ------------------------------------------------------------------ */
+
+/*
+ * Releases every extent of extents: dirty ones through the release
+ * cascade (MADV_DONTNEED into retained with the default hooks), and muzzy
+ * ones likewise.
+ */
+static void
+arena_purge_extents(tsdn_t *tsdn, arena_t *arena, extents_t *extents,
+    bool dirty) {
+	extent_hooks_t *extent_hooks = NULL;
+	uint64_t npurged = 0, nmadvise = 0;
+	extent_t *extent;
+	while ((extent = extents_evict(tsdn, arena, &extent_hooks, extents,
+	    0)) != NULL) {
+		npurged += extent_size_get(extent) >> LG_PAGE;
+		nmadvise++;
+		extent_dalloc_wrapper(tsdn, arena, &extent_hooks, extent);
+	}
+	if (config_stats && nmadvise != 0) {
+		if (dirty) {
+			atomic_fetch_add_u64(&arena->stats.npurge_dirty, 1,
+			    ATOMIC_RELAXED);
+			atomic_fetch_add_u64(&arena->stats.nmadvise_dirty,
+			    nmadvise, ATOMIC_RELAXED);
+			atomic_fetch_add_u64(&arena->stats.purged_dirty, npurged,
+			    ATOMIC_RELAXED);
+		} else {
+			atomic_fetch_add_u64(&arena->stats.npurge_muzzy, 1,
+			    ATOMIC_RELAXED);
+			atomic_fetch_add_u64(&arena->stats.nmadvise_muzzy,
+			    nmadvise, ATOMIC_RELAXED);
+			atomic_fetch_add_u64(&arena->stats.purged_muzzy, npurged,
+			    ATOMIC_RELAXED);
+		}
+	}
+}
+
+void
+arena_purge_all(tsdn_t *tsdn, arena_t *arena) {
+	arena_purge_extents(tsdn, arena, &arena->extents_dirty, true);
+	arena_purge_extents(tsdn, arena, &arena->extents_muzzy, false);
+}
+
+void
+arena_extents_dirty_dalloc(tsdn_t *tsdn, arena_t *arena,
+    extent_hooks_t **r_extent_hooks, extent_t *extent) {
+	extents_dalloc(tsdn, arena, r_extent_hooks, &arena->extents_dirty,
+	    extent);
+	/* dirty_decay_ms 0: nothing stays dirty. */
+	if (arena_dirty_decay_ms_get(arena) == 0)
+		arena_purge_extents(tsdn, arena, &arena->extents_dirty, true);
+}
+
+ssize_t
+arena_dirty_decay_ms_get(arena_t *arena) {
+	return atomic_load_zd(&arena->dirty_decay_ms, ATOMIC_RELAXED);
+}
+
+ssize_t
+arena_muzzy_decay_ms_get(arena_t *arena) {
+	return atomic_load_zd(&arena->muzzy_decay_ms, ATOMIC_RELAXED);
+}
+
+/* --- threads -------------------------------------------------------------------- */
+
+unsigned
+arena_nthreads_get(arena_t *arena, bool internal) {
+	return atomic_load_u(&arena->nthreads[internal], ATOMIC_RELAXED);
+}
+
+void
+arena_nthreads_inc(arena_t *arena, bool internal) {
+	atomic_fetch_add_u(&arena->nthreads[internal], 1, ATOMIC_RELAXED);
+}
+
+void
+arena_nthreads_dec(arena_t *arena, bool internal) {
+	atomic_fetch_sub_u(&arena->nthreads[internal], 1, ATOMIC_RELAXED);
+}
+
+/* --- creation ------------------------------------------------------------------- */
+
+extent_hooks_t *
+arena_get_extent_hooks(arena_t *arena) {
+	return base_extent_hooks_get(arena->base);
+}
+
+size_t
+arena_extent_sn_next(arena_t *arena) {
+	return atomic_fetch_add_zu(&arena->extent_sn_next, 1, ATOMIC_RELAXED);
+}
+
+arena_t *
+arena_new(tsdn_t *tsdn, unsigned ind, extent_hooks_t *extent_hooks) {
+	base_t *base;
+	if (ind == 0) {
+		base = b0get();
+	} else {
+		base = base_new(tsdn, ind, extent_hooks);
+		if (base == NULL)
+			return NULL;
+	}
+	arena_t *arena = base_alloc(tsdn, base, sizeof(arena_t), CACHELINE);
+	if (arena == NULL)
+		goto label_error;
+
+	arena->ind = ind;
+	atomic_store_u(&arena->nthreads[0], 0, ATOMIC_RELAXED);
+	atomic_store_u(&arena->nthreads[1], 0, ATOMIC_RELAXED);
+	atomic_store_zu(&arena->nactive, 0, ATOMIC_RELAXED);
+	atomic_store_u64(&arena->offset_state, ind, ATOMIC_RELAXED);
+	atomic_store_zu(&arena->extent_sn_next, 0, ATOMIC_RELAXED);
+	atomic_store_zd(&arena->dirty_decay_ms, opt_dirty_decay_ms,
+	    ATOMIC_RELAXED);
+	atomic_store_zd(&arena->muzzy_decay_ms, opt_muzzy_decay_ms,
+	    ATOMIC_RELAXED);
+	ql_new(&arena->large);
+	if (malloc_mutex_init(&arena->large_mtx, "arena_large",
+	    WITNESS_RANK_ARENA_LARGE))
+		goto label_error;
+	/* Dirty extents coalesce lazily: they are reused soon and often. */
+	if (extents_init(&arena->extents_dirty, extent_state_dirty, true) ||
+	    extents_init(&arena->extents_muzzy, extent_state_muzzy, false) ||
+	    extents_init(&arena->extents_retained, extent_state_retained,
+	    false))
+		goto label_error;
+	arena->extent_grow_next = sz_psz2ind(HUGEPAGE);
+	arena->retain_grow_limit = NPSIZES - 1;
+	if (malloc_mutex_init(&arena->extent_grow_mtx, "extent_grow",
+	    WITNESS_RANK_EXTENT_GROW))
+		goto label_error;
+	extent_avail_new(&arena->extent_avail);
+	if (malloc_mutex_init(&arena->extent_avail_mtx, "extent_avail",
+	    WITNESS_RANK_EXTENT_AVAIL))
+		goto label_error;
+	arena->base = base;
+	arena->create_time_ns = nstime_now_ns();
+	for (unsigned i = 0; i < NBINS; i++) {
+		if (bin_init(&arena->bins[i]))
+			goto label_error;
+	}
+	return arena;
+label_error:
+	if (ind != 0)
+		base_delete(tsdn, base);
+	return NULL;
+}
+
+void
+arena_boot(void) {
+	bin_boot();
+}
+
+/* --- fork ------------------------------------------------------------------------ */
+
+/* Stage order follows the lock ranks (facts §6.10). */
+void
+arena_prefork0(tsdn_t *tsdn, arena_t *arena) {
+	(void)tsdn;
+	(void)arena;	/* decay mutexes come with the decay module */
+}
+
+void
+arena_prefork1(tsdn_t *tsdn, arena_t *arena) {
+	(void)tsdn;
+	(void)arena;	/* tcache_ql comes with the tcache */
+}
+
+void
+arena_prefork2(tsdn_t *tsdn, arena_t *arena) {
+	malloc_mutex_prefork(&arena->extent_grow_mtx);
+}
+
+void
+arena_prefork3(tsdn_t *tsdn, arena_t *arena) {
+	extents_prefork(tsdn, &arena->extents_dirty);
+	extents_prefork(tsdn, &arena->extents_muzzy);
+	extents_prefork(tsdn, &arena->extents_retained);
+}
+
+void
+arena_prefork4(tsdn_t *tsdn, arena_t *arena) {
+	malloc_mutex_prefork(&arena->extent_avail_mtx);
+}
+
+void
+arena_prefork5(tsdn_t *tsdn, arena_t *arena) {
+	base_prefork(tsdn, arena->base);
+}
+
+void
+arena_prefork6(tsdn_t *tsdn, arena_t *arena) {
+	malloc_mutex_prefork(&arena->large_mtx);
+}
+
+void
+arena_prefork7(tsdn_t *tsdn, arena_t *arena) {
+	for (unsigned i = 0; i < NBINS; i++)
+		bin_prefork(tsdn, &arena->bins[i]);
+}
+
+void
+arena_postfork_parent(tsdn_t *tsdn, arena_t *arena) {
+	for (unsigned i = 0; i < NBINS; i++)
+		bin_postfork_parent(tsdn, &arena->bins[i]);
+	malloc_mutex_postfork_parent(&arena->large_mtx);
+	base_postfork_parent(tsdn, arena->base);
+	malloc_mutex_postfork_parent(&arena->extent_avail_mtx);
+	extents_postfork_parent(tsdn, &arena->extents_dirty);
+	extents_postfork_parent(tsdn, &arena->extents_muzzy);
+	extents_postfork_parent(tsdn, &arena->extents_retained);
+	malloc_mutex_postfork_parent(&arena->extent_grow_mtx);
+}
+
+void
+arena_postfork_child(tsdn_t *tsdn, arena_t *arena) {
+	/* Only the forking thread survives: recount bindings from zero. */
+	atomic_store_u(&arena->nthreads[0], 0, ATOMIC_RELAXED);
+	atomic_store_u(&arena->nthreads[1], 0, ATOMIC_RELAXED);
+	if (!tsdn_null(tsdn)) {
+		tsd_t *tsd = tsdn_tsd(tsdn);
+		if (tsd->arena == arena)
+			arena_nthreads_inc(arena, false);
+		if (tsd->iarena == arena)
+			arena_nthreads_inc(arena, true);
+	}
+	for (unsigned i = 0; i < NBINS; i++)
+		bin_postfork_child(tsdn, &arena->bins[i]);
+	malloc_mutex_postfork_child(&arena->large_mtx);
+	base_postfork_child(tsdn, arena->base);
+	malloc_mutex_postfork_child(&arena->extent_avail_mtx);
+	extents_postfork_child(tsdn, &arena->extents_dirty);
+	extents_postfork_child(tsdn, &arena->extents_muzzy);
+	extents_postfork_child(tsdn, &arena->extents_retained);
+	malloc_mutex_postfork_child(&arena->extent_grow_mtx);
+}

@@ -1,0 +1,136 @@
+/* tsd: state transitions and thread-exit cleanup; see tsd.h. */
+#include "jemalloc_internal.h"
+#include "tsd.h"
+#include "arena.h"
+
+#include <pthread.h>
+
+__thread tsd_t tsd_tls JEMALLOC_TLS_MODEL = {
+	.state = tsd_state_uninitialized
+};
+bool tsd_booted = false;
+static pthread_key_t tsd_key;
+
+/* Set by the conf parser: options that force every thread off the fast
+ * path (junk, zero, xmalloc). */
+extern bool malloc_slow;
+
+
+/* Registers tsd with the key so that tsd_cleanup runs at thread exit. */
+static void
+tsd_set_key(tsd_t *tsd) {
+	if (tsd_booted)
+		pthread_setspecific(tsd_key, tsd);
+}
+
+static void
+tsd_data_init(tsd_t *tsd) {
+	rtree_ctx_data_init(&tsd->rtree_ctx);
+	/* Seed the offset PRNG from the block's address: distinct per thread. */
+	tsd->offset_state = (uint64_t)(uintptr_t)tsd;
+	tsd->arena = NULL;
+	tsd->iarena = NULL;
+	tsd->tcache_enabled = false;
+}
+
+/* For threads that must not hold state needing cleanup: every allocation
+ * goes to arena 0 through the reentrant path. */
+static void
+tsd_data_init_nocleanup(tsd_t *tsd) {
+	tsd_data_init(tsd);
+	tsd->reentrancy_level = 1;
+}
+
+void
+tsd_slow_update(tsd_t *tsd) {
+	if (tsd->state != tsd_state_nominal && tsd->state !=
+	    tsd_state_nominal_slow)
+		return;
+	if (malloc_slow || tsd->reentrancy_level > 0)
+		tsd->state = tsd_state_nominal_slow;
+	else
+		tsd->state = tsd_state_nominal;
+}
+
+JEMALLOC_NOINLINE tsd_t *
+tsd_fetch_slow(tsd_t *tsd, bool minimal) {
+	switch (tsd->state) {
+	case tsd_state_nominal:
+	case tsd_state_nominal_slow:
+	case tsd_state_reincarnated:
+		break;
+	case tsd_state_uninitialized:
+		if (minimal) {
+			tsd->state = tsd_state_minimal_initialized;
+			tsd_data_init_nocleanup(tsd);
+		} else {
+			tsd->state = tsd_state_nominal;
+			tsd->reentrancy_level = 0;
+			tsd_data_init(tsd);
+			tsd_set_key(tsd);
+			tsd_slow_update(tsd);
+		}
+		break;
+	case tsd_state_minimal_initialized:
+		if (!minimal) {
+			/* First real allocation: become a full thread. */
+			tsd->state = tsd_state_nominal;
+			tsd->reentrancy_level = 0;
+			tsd_data_init(tsd);
+			tsd_set_key(tsd);
+			tsd_slow_update(tsd);
+		}
+		break;
+	case tsd_state_purgatory:
+		/* Used again after its cleanup (another key's destructor):
+		 * give it a minimal state and clean up again at the end. */
+		tsd->state = tsd_state_reincarnated;
+		tsd_data_init_nocleanup(tsd);
+		tsd_set_key(tsd);
+		break;
+	default:
+		not_reached();
+	}
+	return tsd;
+}
+
+/* pthread key destructor: runs at thread exit. */
+void
+tsd_cleanup(void *arg) {
+	tsd_t *tsd = (tsd_t *)arg;
+	switch (tsd->state) {
+	case tsd_state_uninitialized:
+	case tsd_state_minimal_initialized:
+		break;
+	case tsd_state_nominal:
+	case tsd_state_nominal_slow:
+	case tsd_state_reincarnated:
+		iarena_cleanup(tsd);
+		arena_cleanup(tsd);
+		tsd->state = tsd_state_purgatory;
+		/* Leave the key unset: pthread calls us again only if
+		 * somebody re-arms it (reincarnation does). */
+		break;
+	case tsd_state_purgatory:
+		break;
+	default:
+		not_reached();
+	}
+}
+
+/* Called by malloc_init_hard before any thread can use TLS state. */
+bool
+malloc_tsd_boot0(void) {
+	if (pthread_key_create(&tsd_key, tsd_cleanup) != 0)
+		return true;
+	tsd_booted = true;
+	return false;
+}
+
+void
+malloc_tsd_boot1(void) {
+}
+
+void
+tsd_postfork_child(void) {
+}

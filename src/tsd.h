@@ -1,0 +1,143 @@
+/*
+ * tsd: the per-thread block (facts §6.9), one initial-exec TLS variable
+ * plus a pthread key whose destructor cleans up at thread exit.
+ *
+ * States: nominal (the only fast state), nominal_slow (something forces
+ * the slow path), minimal_initialized (a thread that has only freed),
+ * purgatory (cleaned up at exit), reincarnated (used again after cleanup:
+ * works, holds nothing that needs cleanup), uninitialized.
+ */
+#ifndef JEMALLOC_TSD_H
+#define JEMALLOC_TSD_H
+
+#include "rtree.h"
+
+
+enum {
+	tsd_state_nominal = 0,
+	tsd_state_nominal_slow = 1,
+	tsd_state_minimal_initialized = 2,
+	tsd_state_purgatory = 3,
+	tsd_state_reincarnated = 4,
+	tsd_state_uninitialized = 5
+};
+
+/* Fields in the order malloc and free touch them. */
+struct tsd_s {
+	uint8_t state;
+	bool tcache_enabled;
+	int8_t reentrancy_level;
+	uint64_t thread_allocated;	/* bytes, when stats are on */
+	uint64_t thread_deallocated;
+	rtree_ctx_t rtree_ctx;
+	arena_t *arena;		/* application binding */
+	arena_t *iarena;	/* internal-metadata binding */
+	uint64_t offset_state;
+};
+
+/* A tsdn_t is a tsd_t that may be NULL (before TLS is usable). */
+struct tsdn_s {
+	tsd_t tsd;
+};
+
+extern __thread tsd_t tsd_tls JEMALLOC_TLS_MODEL;
+extern bool tsd_booted;
+
+bool malloc_tsd_boot0(void);
+void malloc_tsd_boot1(void);
+tsd_t *tsd_fetch_slow(tsd_t *tsd, bool minimal);
+void tsd_slow_update(tsd_t *tsd);
+void tsd_cleanup(void *arg);
+void tsd_postfork_child(void);
+/* Implemented by jemalloc.c: drop the thread's arena bindings. */
+void arena_cleanup(tsd_t *tsd);
+void iarena_cleanup(tsd_t *tsd);
+
+JEMALLOC_ALWAYS_INLINE tsd_t *
+tsd_get(void) {
+	return &tsd_tls;
+}
+
+JEMALLOC_ALWAYS_INLINE bool
+tsd_fast(tsd_t *tsd) {
+	return tsd->state == tsd_state_nominal;
+}
+
+JEMALLOC_ALWAYS_INLINE tsd_t *
+tsd_fetch_impl(bool minimal) {
+	tsd_t *tsd = tsd_get();
+	if (unlikely(tsd->state != tsd_state_nominal))
+		return tsd_fetch_slow(tsd, minimal);
+	return tsd;
+}
+
+/* The thread's block, fully initialised. */
+JEMALLOC_ALWAYS_INLINE tsd_t *
+tsd_fetch(void) {
+	return tsd_fetch_impl(false);
+}
+
+/* For free(): does not bind the thread to an arena. */
+JEMALLOC_ALWAYS_INLINE tsd_t *
+tsd_fetch_min(void) {
+	return tsd_fetch_impl(true);
+}
+
+JEMALLOC_ALWAYS_INLINE tsdn_t *
+tsd_tsdn(tsd_t *tsd) {
+	return (tsdn_t *)tsd;
+}
+
+JEMALLOC_ALWAYS_INLINE bool
+tsdn_null(const tsdn_t *tsdn) {
+	return tsdn == NULL;
+}
+
+JEMALLOC_ALWAYS_INLINE tsd_t *
+tsdn_tsd(tsdn_t *tsdn) {
+	return &tsdn->tsd;
+}
+
+/* NULL until TLS is ready (during the earliest boot steps). */
+JEMALLOC_ALWAYS_INLINE tsdn_t *
+tsdn_fetch(void) {
+	if (!tsd_booted)
+		return NULL;
+	return tsd_tsdn(tsd_fetch_min());
+}
+
+JEMALLOC_ALWAYS_INLINE rtree_ctx_t *
+tsd_rtree_ctx(tsd_t *tsd) {
+	return &tsd->rtree_ctx;
+}
+
+/* The thread's rtree cache, or fallback (initialised here) without tsd. */
+JEMALLOC_ALWAYS_INLINE rtree_ctx_t *
+tsdn_rtree_ctx(tsdn_t *tsdn, rtree_ctx_t *fallback) {
+	if (unlikely(tsdn_null(tsdn))) {
+		rtree_ctx_data_init(fallback);
+		return fallback;
+	}
+	return tsd_rtree_ctx(tsdn_tsd(tsdn));
+}
+
+JEMALLOC_ALWAYS_INLINE int8_t
+tsd_reentrancy_level_get(tsd_t *tsd) {
+	return tsd->reentrancy_level;
+}
+
+JEMALLOC_ALWAYS_INLINE void
+pre_reentrancy(tsd_t *tsd) {
+	tsd->reentrancy_level++;
+	if (tsd->state == tsd_state_nominal)
+		tsd->state = tsd_state_nominal_slow;
+}
+
+JEMALLOC_ALWAYS_INLINE void
+post_reentrancy(tsd_t *tsd) {
+	assert(tsd->reentrancy_level > 0);
+	if (--tsd->reentrancy_level == 0)
+		tsd_slow_update(tsd);
+}
+
+#endif

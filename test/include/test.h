@@ -1,0 +1,84 @@
+/*
+ * A tiny, allocation-free test harness shared by unit, integration and
+ * stress tests.  Each test binary defines TEST(name) functions and calls
+ * test_run(name1, name2, ..., NULL) from main().  Every test prints one line
+ *   "pass: <binary>/<name>", "fail: <binary>/<name>" or "skip: <binary>/<name>"
+ * and test/run.sh counts those lines.
+ *
+ * expect_*() records a failure and carries on; assert_*() records it and
+ * leaves the current test at once.
+ */
+#ifndef TEST_H
+#define TEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <inttypes.h>
+
+typedef void (test_fn_t)(void);
+
+typedef struct {
+	const char *name;
+	test_fn_t *fn;
+} test_case_t;
+
+#define TEST(name) static void name(void)
+#define TEST_CASE(name) { #name, name }
+
+/* Runs the cases (the array ends with {NULL, NULL}); returns the exit code. */
+int test_run_cases(const char *binary, const test_case_t *cases);
+#define test_run(...) test_run_cases(__FILE__, (const test_case_t[]){ \
+	__VA_ARGS__, { NULL, NULL } })
+
+void test_fail_at(const char *file, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void test_skip(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Leaves the current test (after a failed assert_* or test_skip). */
+void test_leave(void) __attribute__((noreturn));
+/* "short" (make check) or "long" (make stress), from $TEST_MODE. */
+bool test_long_mode(void);
+/* Writes a message to stderr without allocating. */
+void test_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#define TEST_CMP_(kind, a, op, b, fmt, type, ...) do {			\
+	type a_ = (a), b_ = (b);					\
+	if (!(a_ op b_)) {						\
+		test_fail_at(__FILE__, __LINE__, "%s %s %s: " fmt " vs " \
+		    fmt " " __VA_ARGS__, #a, #op, #b, a_, b_);		\
+		if (kind)						\
+			test_leave();					\
+	}								\
+} while (0)
+
+#define expect_zu_eq(a, b, ...) TEST_CMP_(0, a, ==, b, "%zu", size_t, __VA_ARGS__)
+#define expect_zu_ne(a, b, ...) TEST_CMP_(0, a, !=, b, "%zu", size_t, __VA_ARGS__)
+#define expect_zu_le(a, b, ...) TEST_CMP_(0, a, <=, b, "%zu", size_t, __VA_ARGS__)
+#define expect_zu_lt(a, b, ...) TEST_CMP_(0, a, <, b, "%zu", size_t, __VA_ARGS__)
+#define expect_zu_ge(a, b, ...) TEST_CMP_(0, a, >=, b, "%zu", size_t, __VA_ARGS__)
+#define expect_zu_gt(a, b, ...) TEST_CMP_(0, a, >, b, "%zu", size_t, __VA_ARGS__)
+#define expect_u64_eq(a, b, ...) TEST_CMP_(0, a, ==, b, "%" PRIu64, uint64_t, __VA_ARGS__)
+#define expect_d_eq(a, b, ...) TEST_CMP_(0, a, ==, b, "%d", int, __VA_ARGS__)
+#define expect_d_ne(a, b, ...) TEST_CMP_(0, a, !=, b, "%d", int, __VA_ARGS__)
+#define expect_u_eq(a, b, ...) TEST_CMP_(0, a, ==, b, "%u", unsigned, __VA_ARGS__)
+#define expect_ptr_eq(a, b, ...) TEST_CMP_(0, a, ==, b, "%p", const void *, __VA_ARGS__)
+#define expect_ptr_ne(a, b, ...) TEST_CMP_(0, a, !=, b, "%p", const void *, __VA_ARGS__)
+#define expect_ptr_null(a, ...) expect_ptr_eq(a, NULL, __VA_ARGS__)
+#define expect_ptr_not_null(a, ...) expect_ptr_ne(a, NULL, __VA_ARGS__)
+#define expect_true(a, ...) TEST_CMP_(0, (bool)(a), ==, true, "%d", int, __VA_ARGS__)
+#define expect_false(a, ...) TEST_CMP_(0, (bool)(a), ==, false, "%d", int, __VA_ARGS__)
+
+#define assert_zu_eq(a, b, ...) TEST_CMP_(1, a, ==, b, "%zu", size_t, __VA_ARGS__)
+#define assert_zu_ne(a, b, ...) TEST_CMP_(1, a, !=, b, "%zu", size_t, __VA_ARGS__)
+#define assert_zu_le(a, b, ...) TEST_CMP_(1, a, <=, b, "%zu", size_t, __VA_ARGS__)
+#define assert_zu_ge(a, b, ...) TEST_CMP_(1, a, >=, b, "%zu", size_t, __VA_ARGS__)
+#define assert_d_eq(a, b, ...) TEST_CMP_(1, a, ==, b, "%d", int, __VA_ARGS__)
+#define assert_u_eq(a, b, ...) TEST_CMP_(1, a, ==, b, "%u", unsigned, __VA_ARGS__)
+#define assert_ptr_eq(a, b, ...) TEST_CMP_(1, a, ==, b, "%p", const void *, __VA_ARGS__)
+#define assert_ptr_ne(a, b, ...) TEST_CMP_(1, a, !=, b, "%p", const void *, __VA_ARGS__)
+#define assert_ptr_null(a, ...) assert_ptr_eq(a, NULL, __VA_ARGS__)
+#define assert_ptr_not_null(a, ...) assert_ptr_ne(a, NULL, __VA_ARGS__)
+#define assert_true(a, ...) TEST_CMP_(1, (bool)(a), ==, true, "%d", int, __VA_ARGS__)
+#define assert_false(a, ...) TEST_CMP_(1, (bool)(a), ==, false, "%d", int, __VA_ARGS__)
+
+#endif /* TEST_H */
