@@ -41,11 +41,16 @@ bool test_long_mode(void);
 /* Writes a message to stderr without allocating. */
 void test_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* Prints the caller's optional message (format and arguments). */
+void test_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 #define TEST_CMP_(kind, a, op, b, fmt, type, ...) do {			\
-	type a_ = (a), b_ = (b);					\
+	type a_ = (a);							\
+	type b_ = (b);							\
 	if (!(a_ op b_)) {						\
 		test_fail_at(__FILE__, __LINE__, "%s %s %s: " fmt " vs " \
-		    fmt " " __VA_ARGS__, #a, #op, #b, a_, b_);		\
+		    fmt, #a, #op, #b, a_, b_);				\
+		test_note("" __VA_ARGS__);				\
 		if (kind)						\
 			test_leave();					\
 	}								\
@@ -60,6 +65,9 @@ void test_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 #define expect_u64_eq(a, b, ...) TEST_CMP_(0, a, ==, b, "%" PRIu64, uint64_t, __VA_ARGS__)
 #define expect_d_eq(a, b, ...) TEST_CMP_(0, a, ==, b, "%d", int, __VA_ARGS__)
 #define expect_d_ne(a, b, ...) TEST_CMP_(0, a, !=, b, "%d", int, __VA_ARGS__)
+#define expect_u_ne(a, b, ...) TEST_CMP_(0, a, !=, b, "%u", unsigned, __VA_ARGS__)
+#define expect_u64_ne(a, b, ...) TEST_CMP_(0, a, !=, b, "%" PRIu64, uint64_t, __VA_ARGS__)
+#define expect_d_lt(a, b, ...) TEST_CMP_(0, a, <, b, "%d", int, __VA_ARGS__)
 #define expect_u_eq(a, b, ...) TEST_CMP_(0, a, ==, b, "%u", unsigned, __VA_ARGS__)
 #define expect_ptr_eq(a, b, ...) TEST_CMP_(0, a, ==, b, "%p", const void *, __VA_ARGS__)
 #define expect_ptr_ne(a, b, ...) TEST_CMP_(0, a, !=, b, "%p", const void *, __VA_ARGS__)
@@ -73,6 +81,7 @@ void test_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 #define assert_zu_le(a, b, ...) TEST_CMP_(1, a, <=, b, "%zu", size_t, __VA_ARGS__)
 #define assert_zu_ge(a, b, ...) TEST_CMP_(1, a, >=, b, "%zu", size_t, __VA_ARGS__)
 #define assert_d_eq(a, b, ...) TEST_CMP_(1, a, ==, b, "%d", int, __VA_ARGS__)
+#define assert_d_ne(a, b, ...) TEST_CMP_(1, a, !=, b, "%d", int, __VA_ARGS__)
 #define assert_u_eq(a, b, ...) TEST_CMP_(1, a, ==, b, "%u", unsigned, __VA_ARGS__)
 #define assert_ptr_eq(a, b, ...) TEST_CMP_(1, a, ==, b, "%p", const void *, __VA_ARGS__)
 #define assert_ptr_ne(a, b, ...) TEST_CMP_(1, a, !=, b, "%p", const void *, __VA_ARGS__)

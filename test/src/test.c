@@ -40,6 +40,17 @@ test_fail_at(const char *file, int line, const char *fmt, ...) {
 }
 
 void
+test_note(const char *fmt, ...) {
+	char buf[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (buf[0] != '\0')
+		test_msg("    %s\n", buf);
+}
+
+void
 test_skip(const char *fmt, ...) {
 	char buf[1024];
 	va_list ap;
@@ -75,8 +86,8 @@ test_run_cases(const char *binary, const test_case_t *cases) {
 	if (dot != NULL)
 		*dot = '\0';
 
-	int failed = 0;
-	for (const test_case_t *c = cases; c->name != NULL; c++) {
+	volatile int failed = 0;
+	for (const test_case_t *volatile c = cases; c->name != NULL; c++) {
 		jmp_buf jb;
 		test_status = 0;
 		test_current = c->name;
