@@ -196,8 +196,10 @@ CTL_RO(opt_lg_extent_max_active_fit, opt_lg_extent_max_active_fit, size_t)
 CTL_RO(opt_stats_print, opt_stats_print, bool)
 CTL_RO(opt_stats_print_opts, (const char *)opt_stats_print_opts,
     const char *)
+#ifdef JEMALLOC_FILL
 CTL_RO(opt_junk, opt_junk, const char *)
 CTL_RO(opt_zero, opt_zero, bool)
+#endif
 #ifdef JEMALLOC_XMALLOC
 CTL_RO(opt_xmalloc, opt_xmalloc, bool)
 #endif
@@ -263,10 +265,12 @@ thread_arena_ctl(CTL_ARGS) {
 	return 0;
 }
 
+#ifdef JEMALLOC_STATS
 CTL_RO(thread_allocated, tsd->thread_allocated, uint64_t)
 CTL_RO(thread_allocatedp, &tsd->thread_allocated, uint64_t *)
 CTL_RO(thread_deallocated, tsd->thread_deallocated, uint64_t)
 CTL_RO(thread_deallocatedp, &tsd->thread_deallocated, uint64_t *)
+#endif
 
 static const ctl_node_t thread_node[] = {
 	LEAF("arena", thread_arena_ctl),
@@ -417,6 +421,7 @@ static const ctl_node_t arenas_node[] = {
 	LEAF("lookup", arenas_lookup_ctl),
 };
 
+#ifdef JEMALLOC_STATS
 /* --- stats.* ------------------------------------------------------------------------------ */
 
 CTL_RO(stats_allocated, ctl_stats.allocated, size_t)
@@ -436,6 +441,8 @@ static const ctl_node_t stats_node[] = {
 	LEAF("mapped", stats_mapped_ctl),
 	LEAF("retained", stats_retained_ctl),
 };
+
+#endif
 
 /* --- the root --------------------------------------------------------------------------------- */
 

@@ -40,8 +40,12 @@ os_pages_map(void *addr, size_t size, size_t alignment, bool *commit) {
 	if (os_overcommits)
 		*commit = true;
 	int prot = *commit ? (PROT_READ | PROT_WRITE) : PROT_NONE;
+	/* A failed map must not leak the kernel's errno to API callers that
+	 * promise to leave errno alone (posix_memalign, mallocx ...). */
+	int saved_errno = get_errno();
 	void *ret = mmap(addr, size, prot, mmap_flags, -1, 0);
 	if (ret == MAP_FAILED) {
+		set_errno(saved_errno);
 		ret = NULL;
 	} else if (addr != NULL && ret != addr) {
 		/* Placed elsewhere: not what the caller asked for. */

@@ -139,9 +139,10 @@ else
 		why=""
 		for keys in "" "-k2,2n" "-r -k3,3"; do
 			# shellcheck disable=SC2086
-			LC_ALL=C env -u LD_PRELOAD sort $keys "$tmp/lines" > "$tmp/sorted.plain" 2>/dev/null
+			LC_ALL=C env -u LD_PRELOAD sort -S 32M $keys "$tmp/lines" > "$tmp/sorted.plain" 2>/dev/null
 			# shellcheck disable=SC2086
-			if ! LC_ALL=C LD_PRELOAD="$so" $TO sort $keys "$tmp/lines" \
+			# (-S bounds sort's buffer; a debug build junk-fills it.)
+			if ! LC_ALL=C LD_PRELOAD="$so" $TO sort -S 32M $keys "$tmp/lines" \
 			    > "$tmp/sorted.pre" 2> "$tmp/pre.err"; then
 				ok=0; why="preloaded sort $keys failed"; break
 			fi
