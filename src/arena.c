@@ -202,6 +202,47 @@ arena_malloc_small(tsdn_t *tsdn, arena_t *arena, unsigned binind, bool zero) {
 	return ret;
 }
 
+/*
+ * Fills a thread cache bin with nfill regions under one bin lock.  The
+ * regions go in allocation order from the top of the stack, so the lowest
+ * addresses are handed out first.
+ */
+void
+arena_tcache_fill_small(tsdn_t *tsdn, arena_t *arena, tcache_t *tcache,
+    cache_bin_t *tbin, unsigned binind, unsigned nfill) {
+	bin_t *bin = &arena->bins[binind];
+	const bin_info_t *bin_info = &bin_infos[binind];
+	assert(tbin->stack_head == tbin->empty);
+	void **slots = tbin->empty - nfill;
+	unsigned i;
+	malloc_mutex_lock(&bin->lock);
+	for (i = 0; i < nfill; i++) {
+		extent_t *slab = bin->slabcur;
+		void *ptr;
+		if (slab != NULL && extent_nfree_get(slab) > 0)
+			ptr = arena_slab_reg_alloc(slab, bin_info);
+		else
+			ptr = arena_bin_malloc_hard(tsdn, arena, bin, binind);
+		if (ptr == NULL)
+			break;
+		if (config_fill && unlikely(opt_junk_alloc))
+			memset(ptr, JEMALLOC_ALLOC_JUNK, bin_info->reg_size);
+		slots[i] = ptr;
+	}
+	if (config_stats) {
+		bin->stats.nmalloc += i;
+		bin->stats.nrequests += tcache->nrequests[binind];
+		bin->stats.curregs += i;
+		bin->stats.nfills++;
+		tcache->nrequests[binind] = 0;
+	}
+	malloc_mutex_unlock(&bin->lock);
+	/* Short fill (out of memory): close the gap. */
+	if (i < nfill)
+		memmove(tbin->empty - i, slots, i * sizeof(void *));
+	tbin->stack_head = tbin->empty - i;
+}
+
 void *
 arena_malloc_hard(tsdn_t *tsdn, arena_t *arena, size_t size, unsigned ind,
     bool zero) {
@@ -531,6 +572,20 @@ arena_extent_sn_next(arena_t *arena) {
 	return atomic_fetch_add_zu(&arena->extent_sn_next, 1, ATOMIC_RELAXED);
 }
 
+/* Before the arena's memory goes away with its base. */
+static void
+arena_mutexes_unregister(arena_t *arena) {
+	malloc_mutex_unregister(&arena->large_mtx);
+	malloc_mutex_unregister(&arena->extents_dirty.mtx);
+	malloc_mutex_unregister(&arena->extents_muzzy.mtx);
+	malloc_mutex_unregister(&arena->extents_retained.mtx);
+	malloc_mutex_unregister(&arena->extent_grow_mtx);
+	malloc_mutex_unregister(&arena->extent_avail_mtx);
+	malloc_mutex_unregister(&arena->tcache_ql_mtx);
+	for (unsigned i = 0; i < NBINS; i++)
+		malloc_mutex_unregister(&arena->bins[i].lock);
+}
+
 arena_t *
 arena_new(tsdn_t *tsdn, unsigned ind, extent_hooks_t *extent_hooks) {
 	base_t *base;
@@ -543,6 +598,10 @@ arena_new(tsdn_t *tsdn, unsigned ind, extent_hooks_t *extent_hooks) {
 	}
 	arena_t *arena = base_alloc(tsdn, base, sizeof(arena_t), CACHELINE);
 	if (arena == NULL)
+		goto label_error;
+	ql_new(&arena->tcache_ql);
+	if (malloc_mutex_init(&arena->tcache_ql_mtx, "tcache_ql",
+	    WITNESS_RANK_TCACHE_QL))
 		goto label_error;
 
 	arena->ind = ind;
@@ -582,8 +641,11 @@ arena_new(tsdn_t *tsdn, unsigned ind, extent_hooks_t *extent_hooks) {
 	}
 	return arena;
 label_error:
-	if (ind != 0)
+	if (ind != 0) {
+		if (arena != NULL)
+			arena_mutexes_unregister(arena);
 		base_delete(tsdn, base);
+	}
 	return NULL;
 }
 
@@ -594,68 +656,9 @@ arena_boot(void) {
 
 /* --- fork ------------------------------------------------------------------------ */
 
-/* Stage order follows the lock ranks (facts §6.10). */
+/* In a fork child only the forking thread survives: recount bindings. */
 void
-arena_prefork0(tsdn_t *tsdn, arena_t *arena) {
-	(void)tsdn;
-	(void)arena;	/* decay mutexes come with the decay module */
-}
-
-void
-arena_prefork1(tsdn_t *tsdn, arena_t *arena) {
-	(void)tsdn;
-	(void)arena;	/* tcache_ql comes with the tcache */
-}
-
-void
-arena_prefork2(tsdn_t *tsdn, arena_t *arena) {
-	malloc_mutex_prefork(&arena->extent_grow_mtx);
-}
-
-void
-arena_prefork3(tsdn_t *tsdn, arena_t *arena) {
-	extents_prefork(tsdn, &arena->extents_dirty);
-	extents_prefork(tsdn, &arena->extents_muzzy);
-	extents_prefork(tsdn, &arena->extents_retained);
-}
-
-void
-arena_prefork4(tsdn_t *tsdn, arena_t *arena) {
-	malloc_mutex_prefork(&arena->extent_avail_mtx);
-}
-
-void
-arena_prefork5(tsdn_t *tsdn, arena_t *arena) {
-	base_prefork(tsdn, arena->base);
-}
-
-void
-arena_prefork6(tsdn_t *tsdn, arena_t *arena) {
-	malloc_mutex_prefork(&arena->large_mtx);
-}
-
-void
-arena_prefork7(tsdn_t *tsdn, arena_t *arena) {
-	for (unsigned i = 0; i < NBINS; i++)
-		bin_prefork(tsdn, &arena->bins[i]);
-}
-
-void
-arena_postfork_parent(tsdn_t *tsdn, arena_t *arena) {
-	for (unsigned i = 0; i < NBINS; i++)
-		bin_postfork_parent(tsdn, &arena->bins[i]);
-	malloc_mutex_postfork_parent(&arena->large_mtx);
-	base_postfork_parent(tsdn, arena->base);
-	malloc_mutex_postfork_parent(&arena->extent_avail_mtx);
-	extents_postfork_parent(tsdn, &arena->extents_dirty);
-	extents_postfork_parent(tsdn, &arena->extents_muzzy);
-	extents_postfork_parent(tsdn, &arena->extents_retained);
-	malloc_mutex_postfork_parent(&arena->extent_grow_mtx);
-}
-
-void
-arena_postfork_child(tsdn_t *tsdn, arena_t *arena) {
-	/* Only the forking thread survives: recount bindings from zero. */
+arena_postfork_child_nthreads(tsdn_t *tsdn, arena_t *arena) {
 	atomic_store_u(&arena->nthreads[0], 0, ATOMIC_RELAXED);
 	atomic_store_u(&arena->nthreads[1], 0, ATOMIC_RELAXED);
 	if (!tsdn_null(tsdn)) {
@@ -665,13 +668,4 @@ arena_postfork_child(tsdn_t *tsdn, arena_t *arena) {
 		if (tsd->iarena == arena)
 			arena_nthreads_inc(arena, true);
 	}
-	for (unsigned i = 0; i < NBINS; i++)
-		bin_postfork_child(tsdn, &arena->bins[i]);
-	malloc_mutex_postfork_child(&arena->large_mtx);
-	base_postfork_child(tsdn, arena->base);
-	malloc_mutex_postfork_child(&arena->extent_avail_mtx);
-	extents_postfork_child(tsdn, &arena->extents_dirty);
-	extents_postfork_child(tsdn, &arena->extents_muzzy);
-	extents_postfork_child(tsdn, &arena->extents_retained);
-	malloc_mutex_postfork_child(&arena->extent_grow_mtx);
 }

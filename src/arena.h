@@ -9,6 +9,7 @@
 #include "base.h"
 #include "bin.h"
 #include "extent.h"
+#include "tcache.h"
 
 #define DIRTY_DECAY_MS_DEFAULT ZD(10 * 1000)
 #define MUZZY_DECAY_MS_DEFAULT ZD(10 * 1000)
@@ -46,6 +47,10 @@ struct arena_s {
 	/* Decay settings; purging over time comes with the decay module. */
 	atomic_zd_t dirty_decay_ms;
 	atomic_zd_t muzzy_decay_ms;
+
+	/* Thread caches associated with this arena (stats, fork). */
+	ql_head(tcache_t) tcache_ql;
+	malloc_mutex_t tcache_ql_mtx;
 
 	/* Large allocations of manual arenas (for reset); large_mtx. */
 	extent_list_t large;
@@ -112,6 +117,8 @@ void *arena_palloc(tsdn_t *tsdn, arena_t *arena, size_t usize,
     size_t alignment, bool zero);
 void arena_dalloc_small(tsdn_t *tsdn, extent_t *extent, void *ptr,
     unsigned binind);
+void arena_tcache_fill_small(tsdn_t *tsdn, arena_t *arena, tcache_t *tcache,
+    cache_bin_t *bin, unsigned binind, unsigned nfill);
 void arena_dalloc_bin_junked_locked(tsdn_t *tsdn, arena_t *arena,
     extent_t *slab, void *ptr);
 bool arena_ralloc_no_move(tsdn_t *tsdn, void *ptr, size_t oldsize,
@@ -134,16 +141,7 @@ void arena_purge_all(tsdn_t *tsdn, arena_t *arena);
 unsigned arena_nthreads_get(arena_t *arena, bool internal);
 void arena_nthreads_inc(arena_t *arena, bool internal);
 void arena_nthreads_dec(arena_t *arena, bool internal);
+void arena_postfork_child_nthreads(tsdn_t *tsdn, arena_t *arena);
 
-void arena_prefork0(tsdn_t *tsdn, arena_t *arena);
-void arena_prefork1(tsdn_t *tsdn, arena_t *arena);
-void arena_prefork2(tsdn_t *tsdn, arena_t *arena);
-void arena_prefork3(tsdn_t *tsdn, arena_t *arena);
-void arena_prefork4(tsdn_t *tsdn, arena_t *arena);
-void arena_prefork5(tsdn_t *tsdn, arena_t *arena);
-void arena_prefork6(tsdn_t *tsdn, arena_t *arena);
-void arena_prefork7(tsdn_t *tsdn, arena_t *arena);
-void arena_postfork_parent(tsdn_t *tsdn, arena_t *arena);
-void arena_postfork_child(tsdn_t *tsdn, arena_t *arena);
 
 #endif

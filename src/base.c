@@ -211,6 +211,8 @@ base_new(tsdn_t *tsdn, unsigned ind, extent_hooks_t *extent_hooks) {
 void
 base_delete(tsdn_t *tsdn, base_t *base) {
 	extent_hooks_t *extent_hooks = base_extent_hooks_get(base);
+	/* The mutex lives in the first block. */
+	malloc_mutex_unregister(&base->mtx);
 	base_block_t *next = base->blocks;
 	do {
 		base_block_t *block = next;
@@ -285,20 +287,8 @@ base_stats_get(tsdn_t *tsdn, base_t *base, size_t *allocated,
 	malloc_mutex_unlock(&base->mtx);
 }
 
-void
-base_prefork(tsdn_t *tsdn, base_t *base) {
-	malloc_mutex_prefork(&base->mtx);
-}
 
-void
-base_postfork_parent(tsdn_t *tsdn, base_t *base) {
-	malloc_mutex_postfork_parent(&base->mtx);
-}
 
-void
-base_postfork_child(tsdn_t *tsdn, base_t *base) {
-	malloc_mutex_postfork_child(&base->mtx);
-}
 
 bool
 base_boot(tsdn_t *tsdn) {

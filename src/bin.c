@@ -32,17 +32,5 @@ bin_init(bin_t *bin) {
 	return false;
 }
 
-void
-bin_prefork(tsdn_t *tsdn, bin_t *bin) {
-	malloc_mutex_prefork(&bin->lock);
-}
 
-void
-bin_postfork_parent(tsdn_t *tsdn, bin_t *bin) {
-	malloc_mutex_postfork_parent(&bin->lock);
-}
 
-void
-bin_postfork_child(tsdn_t *tsdn, bin_t *bin) {
-	malloc_mutex_postfork_child(&bin->lock);
-}

@@ -48,9 +48,6 @@ typedef struct {
 
 void bin_boot(void);
 bool bin_init(bin_t *bin);
-void bin_prefork(tsdn_t *tsdn, bin_t *bin);
-void bin_postfork_parent(tsdn_t *tsdn, bin_t *bin);
-void bin_postfork_child(tsdn_t *tsdn, bin_t *bin);
 
 JEMALLOC_ALWAYS_INLINE size_t
 bin_regind(const bin_info_t *bin_info, const void *slab_addr,

@@ -1,6 +1,7 @@
 /* conf: the MALLOC_CONF parser; see conf.h. */
 #include "jemalloc_internal.h"
 #include "conf.h"
+#include "tcache.h"
 #include "arena.h"
 #include "extent.h"
 #include "extent_mmap.h"
@@ -19,8 +20,6 @@ bool opt_junk_alloc = config_debug && config_fill;
 bool opt_junk_free = config_debug && config_fill;
 bool opt_zero = false;
 bool opt_xmalloc = false;
-bool opt_tcache = true;
-ssize_t opt_lg_tcache_max = 15;
 const char *opt_dss = "secondary";
 percpu_arena_mode_t opt_percpu_arena = percpu_arena_disabled;
 metadata_thp_mode_t opt_metadata_thp = metadata_thp_disabled;

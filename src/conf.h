@@ -25,8 +25,8 @@ extern bool opt_abort_conf;
 extern unsigned opt_narenas;
 extern const char *opt_junk;
 extern bool opt_xmalloc;
-extern bool opt_tcache;
-extern ssize_t opt_lg_tcache_max;
+
+
 extern const char *opt_dss;
 extern percpu_arena_mode_t opt_percpu_arena;
 extern metadata_thp_mode_t opt_metadata_thp;

@@ -9,6 +9,7 @@
 #include "arena.h"
 #include "base.h"
 #include "conf.h"
+#include "tcache.h"
 #include "extent_mmap.h"
 #include "pages.h"
 #include "sz.h"
@@ -597,17 +598,5 @@ ctl_boot(void) {
 	return false;
 }
 
-void
-ctl_prefork(tsdn_t *tsdn) {
-	malloc_mutex_prefork(&ctl_mtx);
-}
 
-void
-ctl_postfork_parent(tsdn_t *tsdn) {
-	malloc_mutex_postfork_parent(&ctl_mtx);
-}
 
-void
-ctl_postfork_child(tsdn_t *tsdn) {
-	malloc_mutex_postfork_child(&ctl_mtx);
-}

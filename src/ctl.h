@@ -23,9 +23,6 @@ int ctl_nametomib(tsd_t *tsd, const char *name, size_t *mibp,
     size_t *miblenp);
 int ctl_bymib(tsd_t *tsd, const size_t *mib, size_t miblen, void *oldp,
     size_t *oldlenp, void *newp, size_t newlen);
-void ctl_prefork(tsdn_t *tsdn);
-void ctl_postfork_parent(tsdn_t *tsdn);
-void ctl_postfork_child(tsdn_t *tsdn);
 
 /* Fills *stats with a fresh snapshot over every arena. */
 void ctl_stats_compute(tsdn_t *tsdn, ctl_stats_t *stats);

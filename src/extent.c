@@ -1267,22 +1267,10 @@ extent_destroy_wrapper(tsdn_t *tsdn, arena_t *arena,
 
 /* --- fork ---------------------------------------------------------------------- */
 
-void
-extents_prefork(tsdn_t *tsdn, extents_t *extents) {
-	malloc_mutex_prefork(&extents->mtx);
-}
 
-void
-extents_postfork_parent(tsdn_t *tsdn, extents_t *extents) {
-	malloc_mutex_postfork_parent(&extents->mtx);
-}
 
-void
-extents_postfork_child(tsdn_t *tsdn, extents_t *extents) {
-	malloc_mutex_postfork_child(&extents->mtx);
-}
 
 bool
 extent_boot(void) {
-	return rtree_new(&extents_rtree);
+	return rtree_new(&extents_rtree, true);
 }

@@ -17,11 +17,13 @@
 #include "ctl.h"
 #include "extent.h"
 #include "extent_mmap.h"
+#include "jemalloc_inlines.h"
 #include "large.h"
 #include "pages.h"
 #include "rtree.h"
 #include "stats.h"
 #include "sz.h"
+#include "tcache.h"
 #include "tsd.h"
 
 #include <pthread.h>
@@ -164,7 +166,7 @@ iarena_cleanup(tsd_t *tsd) {
  * threads and an automatic slot is still empty, in which case a new arena
  * is created there.  So threads spread over fresh arenas first.
  */
-static JEMALLOC_NOINLINE arena_t *
+JEMALLOC_NOINLINE arena_t *
 arena_choose_hard(tsd_t *tsd, bool internal) {
 	if (narenas_auto > 1) {
 		unsigned choose[2] = {0, 0};
@@ -200,29 +202,6 @@ arena_choose_hard(tsd_t *tsd, bool internal) {
 		arena_bind(tsd, 0, true);
 	}
 	return internal ? tsd->iarena : tsd->arena;
-}
-
-JEMALLOC_ALWAYS_INLINE arena_t *
-arena_choose_impl(tsd_t *tsd, arena_t *arena, bool internal) {
-	if (arena != NULL)
-		return arena;
-	/* Inside hooks or init (and for minimal threads): arena 0. */
-	if (unlikely(tsd_reentrancy_level_get(tsd) > 0))
-		return arena_get_from_ind(0);
-	arena_t *ret = internal ? tsd->iarena : tsd->arena;
-	if (unlikely(ret == NULL))
-		ret = arena_choose_hard(tsd, internal);
-	return ret;
-}
-
-JEMALLOC_ALWAYS_INLINE arena_t *
-arena_choose(tsd_t *tsd, arena_t *arena) {
-	return arena_choose_impl(tsd, arena, false);
-}
-
-UNUSED static arena_t *
-arena_ichoose(tsd_t *tsd, arena_t *arena) {
-	return arena_choose_impl(tsd, arena, true);
 }
 
 /* --- initialisation ----------------------------------------------------------- */
@@ -289,6 +268,8 @@ malloc_init_hard_a0_locked(void) {
 	if (ctl_boot())
 		return true;
 	arena_boot();
+	if (tcache_boot(NULL))
+		return true;
 	if (malloc_mutex_init(&arenas_lock, "arenas", WITNESS_RANK_ARENAS))
 		return true;
 	/* Only arena 0 exists until the arena count is known. */
@@ -400,45 +381,6 @@ jemalloc_constructor(void) {
 
 /* --- internal allocation helpers ------------------------------------------------ */
 
-JEMALLOC_ALWAYS_INLINE void *
-arena_malloc(tsdn_t *tsdn, arena_t *arena, size_t size, unsigned ind,
-    bool zero, bool slow_path) {
-	/* The thread cache will sit here; every request goes to the arena. */
-	tsd_t *tsd = tsdn_tsd(tsdn);
-	return arena_malloc_hard(tsdn, arena_choose(tsd, arena), size, ind,
-	    zero);
-}
-
-JEMALLOC_ALWAYS_INLINE void *
-iallocztm(tsdn_t *tsdn, size_t size, unsigned ind, bool zero, bool is_internal,
-    arena_t *arena, bool slow_path) {
-	return arena_malloc(tsdn, arena, size, ind, zero, slow_path);
-}
-
-JEMALLOC_ALWAYS_INLINE void *
-ipallocztm(tsdn_t *tsdn, size_t usize, size_t alignment, bool zero,
-    bool is_internal, arena_t *arena) {
-	tsd_t *tsd = tsdn_tsd(tsdn);
-	return arena_palloc(tsdn, arena_choose(tsd, arena), usize, alignment,
-	    zero);
-}
-
-JEMALLOC_ALWAYS_INLINE void *
-ipalloct(tsdn_t *tsdn, size_t usize, size_t alignment, bool zero,
-    arena_t *arena) {
-	return ipallocztm(tsdn, usize, alignment, zero, false, arena);
-}
-
-/* Usable size of an allocation the caller knows is live. */
-JEMALLOC_ALWAYS_INLINE size_t
-isalloc(tsdn_t *tsdn, const void *ptr) {
-	unsigned szind;
-	bool slab;
-	rtree_szind_slab_read(&extents_rtree, tsd_rtree_ctx(tsdn_tsd(tsdn)),
-	    (uintptr_t)ptr, true, &szind, &slab);
-	return sz_index2size(szind);
-}
-
 /* Usable size, or 0 if ptr is not an allocation of ours. */
 static size_t
 ivsalloc(tsdn_t *tsdn, const void *ptr) {
@@ -451,7 +393,7 @@ ivsalloc(tsdn_t *tsdn, const void *ptr) {
 	return sz_index2size(szind);
 }
 
-JEMALLOC_COLD JEMALLOC_NORETURN static void
+JEMALLOC_COLD void
 report_bad_pointer(const char *func, const char *fault, const void *ptr) {
 	malloc_printf("<jemalloc>: %s(): %s: %p\n", func, fault, ptr);
 	jemalloc_abort();
@@ -472,22 +414,22 @@ check_dalloc_ptr(tsdn_t *tsdn, const char *func, const void *ptr) {
 	    extent_szind_get_maybe_invalid(extent) >= NSIZES)
 		report_bad_pointer(func, "double free or invalid pointer",
 		    ptr);
-	if (!extent_slab_get(extent) && ptr != extent_addr_get(extent))
+	if (extent_slab_get(extent)) {
+		const bin_info_t *bi =
+		    &bin_infos[extent_szind_get_maybe_invalid(extent)];
+		size_t regind = bin_regind(bi, extent_addr_get(extent), ptr);
+		if ((uintptr_t)extent_addr_get(extent) + regind * bi->reg_size !=
+		    (uintptr_t)ptr)
+			report_bad_pointer(func, "invalid pointer (inside an "
+			    "allocation)", ptr);
+	} else if (ptr != extent_addr_get(extent)) {
 		report_bad_pointer(func, "invalid pointer (inside an "
 		    "allocation)", ptr);
+	}
 }
 
 JEMALLOC_ALWAYS_INLINE void
-idalloctm(tsdn_t *tsdn, void *ptr, unsigned szind, bool slab) {
-	extent_t *extent = extent_lookup(tsdn, ptr, true);
-	if (likely(slab))
-		arena_dalloc_small(tsdn, extent, ptr, szind);
-	else
-		large_dalloc(tsdn, extent);
-}
-
-JEMALLOC_ALWAYS_INLINE void
-ifree(tsd_t *tsd, void *ptr, bool slow_path) {
+ifree(tsd_t *tsd, void *ptr, tcache_t *tcache, bool slow_path) {
 	tsdn_t *tsdn = tsd_tsdn(tsd);
 	if (config_debug)
 		check_dalloc_ptr(tsdn, "free", ptr);
@@ -497,12 +439,14 @@ ifree(tsd_t *tsd, void *ptr, bool slow_path) {
 	    (uintptr_t)ptr, true, &szind, &slab);
 	if (config_stats)
 		tsd->thread_deallocated += sz_index2size(szind);
-	idalloctm(tsdn, ptr, szind, slab);
+	arena_dalloc(tsdn, ptr, tcache, szind, slab, slow_path);
 }
 
-/* Sized free: usize was computed from the caller's size. */
+/* Sized free: usize was computed from the caller's size, so small
+ * objects need no radix-tree lookup. */
 JEMALLOC_ALWAYS_INLINE void
-isfree(tsd_t *tsd, void *ptr, size_t usize, const char *func) {
+isfree(tsd_t *tsd, void *ptr, size_t usize, tcache_t *tcache, bool slow_path,
+    const char *func) {
 	tsdn_t *tsdn = tsd_tsdn(tsd);
 	if (config_debug) {
 		check_dalloc_ptr(tsdn, func, ptr);
@@ -516,11 +460,31 @@ isfree(tsd_t *tsd, void *ptr, size_t usize, const char *func) {
 	}
 	unsigned szind;
 	bool slab;
-	rtree_szind_slab_read(&extents_rtree, tsd_rtree_ctx(tsd),
-	    (uintptr_t)ptr, true, &szind, &slab);
+	if (likely(usize <= SMALL_MAXCLASS)) {
+		szind = sz_size2index(usize);
+		slab = true;
+	} else {
+		rtree_szind_slab_read(&extents_rtree, tsd_rtree_ctx(tsd),
+		    (uintptr_t)ptr, true, &szind, &slab);
+	}
 	if (config_stats)
-		tsd->thread_deallocated += sz_index2size(szind);
-	idalloctm(tsdn, ptr, szind, slab);
+		tsd->thread_deallocated += usize;
+	arena_dalloc(tsdn, ptr, tcache, szind, slab, slow_path);
+}
+
+/* The cache a call uses: the thread's own, none, or an explicit one. */
+JEMALLOC_ALWAYS_INLINE tcache_t *
+tcache_get_from_ind(tsd_t *tsd, unsigned tcache_ind, bool slow) {
+	if (likely(tcache_ind == TCACHE_IND_AUTOMATIC)) {
+		if (likely(!slow))
+			return &tsd->tcache;
+		if (tsd_reentrancy_level_get(tsd) > 0)
+			return NULL;
+		return tcache_get(tsd);
+	}
+	if (tcache_ind == TCACHE_IND_NONE)
+		return NULL;
+	return tcaches_get(tsd, tcache_ind);
 }
 
 /* --- the allocation pipeline --------------------------------------------------- */
@@ -600,6 +564,8 @@ check_entry_exit_locking(tsdn_t *tsdn) {
 JEMALLOC_ALWAYS_INLINE void *
 imalloc_no_sample(static_opts_t *sopts, dynamic_opts_t *dopts, tsd_t *tsd,
     size_t size, size_t usize, unsigned ind) {
+	tcache_t *tcache = tcache_get_from_ind(tsd, dopts->tcache_ind,
+	    sopts->slow);
 	arena_t *arena;
 	if (dopts->arena_ind == ARENA_IND_AUTOMATIC) {
 		arena = NULL;
@@ -607,13 +573,18 @@ imalloc_no_sample(static_opts_t *sopts, dynamic_opts_t *dopts, tsd_t *tsd,
 		arena = arena_get(tsd_tsdn(tsd), dopts->arena_ind, true);
 		if (unlikely(arena == NULL))
 			return NULL;
+		/* A manual arena is served by its own bins, never by the
+		 * thread's automatic cache (see doc/deviations.md). */
+		if (dopts->tcache_ind == TCACHE_IND_AUTOMATIC &&
+		    !arena_is_auto(arena))
+			tcache = NULL;
 	}
 	if (unlikely(dopts->alignment != 0)) {
 		return ipalloct(tsd_tsdn(tsd), usize, dopts->alignment,
-		    dopts->zero, arena);
+		    dopts->zero, tcache, arena);
 	}
-	return iallocztm(tsd_tsdn(tsd), size, ind, dopts->zero, false, arena,
-	    sopts->slow);
+	return iallocztm(tsd_tsdn(tsd), size, ind, dopts->zero, tcache, false,
+	    arena, sopts->slow);
 }
 
 JEMALLOC_ALWAYS_INLINE int
@@ -698,7 +669,7 @@ imalloc(static_opts_t *sopts, dynamic_opts_t *dopts) {
  */
 static void *
 iralloct(tsd_t *tsd, void *ptr, size_t oldsize, size_t size, size_t alignment,
-    bool zero, arena_t *arena, size_t *r_usize) {
+    bool zero, tcache_t *tcache, arena_t *arena, size_t *r_usize) {
 	tsdn_t *tsdn = tsd_tsdn(tsd);
 	size_t usize = alignment == 0 ? sz_s2u(size) : sz_sa2u(size,
 	    alignment);
@@ -714,17 +685,18 @@ iralloct(tsd_t *tsd, void *ptr, size_t oldsize, size_t size, size_t alignment,
 		return ptr;
 	}
 	void *p;
-	if (alignment == 0 || alignment <= QUANTUM) {
+	if (alignment <= QUANTUM) {
 		unsigned ind = sz_size2index(usize);
-		p = iallocztm(tsdn, usize, ind, zero, false, arena, true);
+		p = iallocztm(tsdn, usize, ind, zero, tcache, false, arena,
+		    true);
 	} else {
-		p = ipalloct(tsdn, usize, alignment, zero, arena);
+		p = ipalloct(tsdn, usize, alignment, zero, tcache, arena);
 	}
 	if (p == NULL)
 		return NULL;
 	size_t copysize = usize < oldsize ? usize : oldsize;
 	memcpy(p, ptr, copysize);
-	ifree(tsd, ptr, true);	/* counts oldsize as deallocated */
+	ifree(tsd, ptr, tcache, true);	/* counts oldsize as deallocated */
 	if (config_stats)
 		tsd->thread_allocated += usize;
 	*r_usize = usize;
@@ -733,8 +705,9 @@ iralloct(tsd_t *tsd, void *ptr, size_t oldsize, size_t size, size_t alignment,
 
 /* --- public functions ------------------------------------------------------------ */
 
-JEMALLOC_EXPORT void *
-je_malloc(size_t size) {
+/* The seed's malloc(): static_opts_init ... imalloc -> imalloc_body. */
+static JEMALLOC_NOINLINE void *
+malloc_default(size_t size) {
 	void *ret;
 	static_opts_t sopts;
 	dynamic_opts_t dopts;
@@ -750,6 +723,40 @@ je_malloc(size_t size) {
 	dopts.item_size = size;
 	imalloc(&sopts, &dopts);
 	return ret;
+}
+
+/*
+ * malloc() of a small size by a warm thread: size class by table, one pop
+ * from the thread cache's stack.  Misses, low-water marks, the GC tick,
+ * sizes above 4 KiB and every slow-state thread go to malloc_default.
+ * The debug build always takes malloc_default, so that backtraces show
+ * the seed's chain.
+ */
+JEMALLOC_EXPORT void *
+je_malloc(size_t size) {
+	if (!config_debug) {
+		tsd_t TSD_FAST_AS *tsd = tsd_fast_get();
+		if (likely(size <= LOOKUP_MAXCLASS && tsd->state ==
+		    tsd_state_nominal)) {
+			unsigned ind = sz_size2index_lookup(size);
+			cache_bin_t TSD_FAST_AS *bin =
+			    &tsd->tcache.bins_small[ind];
+			void **head = bin->stack_head;
+			if (likely(head != bin->low_water)) {
+				TSD_TICK_OR_GOTO(tsd->tcache.gc_ticker,
+				    label_slow);
+				bin->stack_head = head + 1;
+				if (config_stats) {
+					tsd->tcache.nrequests[ind]++;
+					tsd->thread_allocated +=
+					    sz_index2size(ind);
+				}
+				return *head;
+			}
+		}
+	}
+label_slow:
+	return malloc_default(size);
 }
 
 JEMALLOC_EXPORT int
@@ -832,7 +839,9 @@ realloc_impl(void *ptr, size_t size) {
 		check_dalloc_ptr(tsdn, "realloc", ptr);
 	size_t old_usize = isalloc(tsdn, ptr);
 	size_t usize;
-	void *ret = iralloct(tsd, ptr, old_usize, size, 0, false, NULL,
+	tcache_t *tcache = tcache_get_from_ind(tsd, TCACHE_IND_AUTOMATIC,
+	    !tsd_fast(tsd));
+	void *ret = iralloct(tsd, ptr, old_usize, size, 0, false, tcache, NULL,
 	    &usize);
 	if (unlikely(ret == NULL)) {
 		if (config_xmalloc && unlikely(opt_xmalloc)) {
@@ -851,12 +860,58 @@ je_realloc(void *ptr, size_t size) {
 	return realloc_impl(ptr, size);
 }
 
-JEMALLOC_EXPORT void
-je_free(void *ptr) {
+/* The seed's free(): tsd_fetch_min -> ifree. */
+static JEMALLOC_NOINLINE void
+free_default(void *ptr) {
 	if (likely(ptr != NULL)) {
 		tsd_t *tsd = tsd_fetch_min();
-		ifree(tsd, ptr, !tsd_fast(tsd));
+		if (likely(tsd_fast(tsd))) {
+			ifree(tsd, ptr, &tsd->tcache, false);
+		} else {
+			tcache_t *tcache = tsd_reentrancy_level_get(tsd) == 0 ?
+			    tcache_get(tsd) : NULL;
+			ifree(tsd, ptr, tcache, true);
+		}
 	}
+}
+
+/*
+ * free() of a small object by a warm thread: one radix-tree cache probe for
+ * the size class, one push onto the thread cache's stack.  Everything else
+ * (NULL, large objects, a cold rtree cache, a full bin, the GC tick, debug
+ * checks) goes to free_default.
+ */
+JEMALLOC_EXPORT void
+je_free(void *ptr) {
+	if (!config_debug) {
+		tsd_t TSD_FAST_AS *tsd = tsd_fast_get();
+		uintptr_t key = (uintptr_t)ptr;
+		rtree_ctx_cache_elm_t TSD_FAST_AS *c =
+		    &tsd->rtree_ctx.cache[rtree_cache_slot(key)];
+		if (likely(tsd->state == tsd_state_nominal && c->leafkey ==
+		    rtree_leafkey(key))) {
+			uint64_t bits = rtree_leaf_elm_bits_read(
+			    &c->leaf[rtree_leaf_subkey(key)], true);
+			unsigned szind = rtree_leaf_elm_bits_szind_get(bits);
+			cache_bin_t TSD_FAST_AS *bin =
+			    &tsd->tcache.bins_small[szind];
+			if (likely(rtree_leaf_elm_bits_slab_get(bits) &&
+			    bin->stack_head != bin->full)) {
+				TSD_TICK_OR_GOTO(tsd->tcache.gc_ticker,
+				    label_slow);
+				void **head = bin->stack_head - 1;
+				bin->stack_head = head;
+				*head = ptr;
+				if (config_stats) {
+					tsd->thread_deallocated +=
+					    sz_index2size(szind);
+				}
+				return;
+			}
+		}
+	}
+label_slow:
+	free_default(ptr);
 }
 
 JEMALLOC_EXPORT void *
@@ -968,8 +1023,14 @@ je_rallocx(void *ptr, size_t size, int flags) {
 		check_dalloc_ptr(tsdn, "rallocx", ptr);
 	size_t old_usize = isalloc(tsdn, ptr);
 	size_t usize;
-	void *p = iralloct(tsd, ptr, old_usize, size, alignment, zero, arena,
-	    &usize);
+	unsigned tcache_ind = (flags & MALLOCX_TCACHE_MASK) != 0 ?
+	    MALLOCX_TCACHE_GET(flags) : TCACHE_IND_AUTOMATIC;
+	tcache_t *tcache = tcache_get_from_ind(tsd, tcache_ind, true);
+	if (arena != NULL && !arena_is_auto(arena) && tcache_ind ==
+	    TCACHE_IND_AUTOMATIC)
+		tcache = NULL;
+	void *p = iralloct(tsd, ptr, old_usize, size, alignment, zero, tcache,
+	    arena, &usize);
 	if (unlikely(p == NULL)) {
 		if (config_xmalloc && unlikely(opt_xmalloc)) {
 			malloc_write("<jemalloc>: Error in rallocx(): out of "
@@ -1023,7 +1084,10 @@ JEMALLOC_EXPORT void
 je_dallocx(void *ptr, int flags) {
 	assert(ptr != NULL);
 	tsd_t *tsd = tsd_fetch_min();
-	ifree(tsd, ptr, !tsd_fast(tsd));
+	unsigned tcache_ind = (flags & MALLOCX_TCACHE_MASK) != 0 ?
+	    MALLOCX_TCACHE_GET(flags) : TCACHE_IND_AUTOMATIC;
+	bool slow = !tsd_fast(tsd);
+	ifree(tsd, ptr, tcache_get_from_ind(tsd, tcache_ind, slow), slow);
 }
 
 static size_t
@@ -1039,7 +1103,11 @@ je_sdallocx(void *ptr, size_t size, int flags) {
 	assert(ptr != NULL);
 	tsd_t *tsd = tsd_fetch_min();
 	size_t usize = inallocx(size == 0 ? 1 : size, flags);
-	isfree(tsd, ptr, usize, "sdallocx");
+	unsigned tcache_ind = (flags & MALLOCX_TCACHE_MASK) != 0 ?
+	    MALLOCX_TCACHE_GET(flags) : TCACHE_IND_AUTOMATIC;
+	bool slow = !tsd_fast(tsd);
+	isfree(tsd, ptr, usize, tcache_get_from_ind(tsd, tcache_ind, slow), slow,
+	    "sdallocx");
 }
 
 JEMALLOC_EXPORT size_t
@@ -1147,67 +1215,34 @@ JEMALLOC_EXPORT int __posix_memalign(void **r, size_t a, size_t s)
 /* --- fork ---------------------------------------------------------------------------- */
 
 /*
- * Before fork every allocator lock is taken in rank order, so that the
- * child starts with consistent state; arenas go stage by stage (all
- * arenas' stage-i locks before any stage-i+1 lock).
+ * Before fork every allocator lock is taken in rank order (the registry of
+ * mutex.c holds all of them), so that the child starts with consistent
+ * state; the child re-initialises them and recounts arena bindings.
  */
 static void
 jemalloc_prefork(void) {
 	if (!malloc_initialized())
 		return;
-	tsd_t *tsd = tsd_fetch();
-	tsdn_t *tsdn = tsd_tsdn(tsd);
-	ctl_prefork(tsdn);
-	malloc_mutex_prefork(&arenas_lock);
-	unsigned narenas = narenas_total_get();
-	static void (*const stages[])(tsdn_t *, arena_t *) = {
-		arena_prefork0, arena_prefork1, arena_prefork2, arena_prefork3,
-		arena_prefork4, NULL, arena_prefork5, arena_prefork6,
-		arena_prefork7
-	};
-	for (unsigned s = 0; s < sizeof(stages) / sizeof(stages[0]); s++) {
-		if (stages[s] == NULL) {
-			/* rtree's rank lies between extent_avail and base. */
-			rtree_prefork(&extents_rtree);
-			continue;
-		}
-		for (unsigned i = 0; i < narenas; i++) {
-			arena_t *arena = arena_get_from_ind(i);
-			if (arena != NULL)
-				stages[s](tsdn, arena);
-		}
-	}
+	malloc_mutex_prefork_all();
 }
 
 static void
 jemalloc_postfork_parent(void) {
 	if (!malloc_initialized())
 		return;
-	tsdn_t *tsdn = tsd_tsdn(tsd_fetch());
-	unsigned narenas = narenas_total_get();
-	for (unsigned i = 0; i < narenas; i++) {
-		arena_t *arena = arena_get_from_ind(i);
-		if (arena != NULL)
-			arena_postfork_parent(tsdn, arena);
-	}
-	rtree_postfork_parent(&extents_rtree);
-	malloc_mutex_postfork_parent(&arenas_lock);
-	ctl_postfork_parent(tsdn);
+	malloc_mutex_postfork_parent_all();
 }
 
 static void
 jemalloc_postfork_child(void) {
 	if (!malloc_initialized())
 		return;
+	malloc_mutex_postfork_child_all();
 	tsdn_t *tsdn = tsd_tsdn(tsd_fetch());
 	unsigned narenas = narenas_total_get();
 	for (unsigned i = 0; i < narenas; i++) {
 		arena_t *arena = arena_get_from_ind(i);
 		if (arena != NULL)
-			arena_postfork_child(tsdn, arena);
+			arena_postfork_child_nthreads(tsdn, arena);
 	}
-	rtree_postfork_child(&extents_rtree);
-	malloc_mutex_postfork_child(&arenas_lock);
-	ctl_postfork_child(tsdn);
-	tsd_postfork_child();
 }

@@ -6,19 +6,100 @@
 
 unsigned ncpus = 1;
 
-bool
-malloc_mutex_init(malloc_mutex_t *mutex, const char *name,
-    witness_rank_t rank) {
-	memset(mutex, 0, sizeof(*mutex));
-	mutex->name = name;
-	mutex->rank = rank;
+static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
+static malloc_mutex_t *registry_head;
+
+static bool
+malloc_mutex_init_lock(malloc_mutex_t *mutex) {
 	pthread_mutexattr_t attr;
 	if (pthread_mutexattr_init(&attr) != 0)
 		return true;
 	pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_DEFAULT);
 	bool err = pthread_mutex_init(&mutex->lock, &attr) != 0;
 	pthread_mutexattr_destroy(&attr);
+	mutex->locked = false;
 	return err;
+}
+
+bool
+malloc_mutex_init(malloc_mutex_t *mutex, const char *name,
+    witness_rank_t rank) {
+	memset(mutex, 0, sizeof(*mutex));
+	mutex->name = name;
+	mutex->rank = rank;
+	if (malloc_mutex_init_lock(mutex))
+		return true;
+	pthread_mutex_lock(&registry_lock);
+	mutex->reg_prev = NULL;
+	mutex->reg_next = registry_head;
+	if (registry_head != NULL)
+		registry_head->reg_prev = mutex;
+	registry_head = mutex;
+	pthread_mutex_unlock(&registry_lock);
+	return false;
+}
+
+void
+malloc_mutex_unregister(malloc_mutex_t *mutex) {
+	pthread_mutex_lock(&registry_lock);
+	if (mutex->reg_prev == NULL && registry_head != mutex) {
+		/* Never registered (initialisation did not get this far). */
+		pthread_mutex_unlock(&registry_lock);
+		return;
+	}
+	if (mutex->reg_prev != NULL)
+		mutex->reg_prev->reg_next = mutex->reg_next;
+	else
+		registry_head = mutex->reg_next;
+	if (mutex->reg_next != NULL)
+		mutex->reg_next->reg_prev = mutex->reg_prev;
+	pthread_mutex_unlock(&registry_lock);
+}
+
+/* The smallest registered rank above prev (or prev itself if none). */
+static bool
+registry_next_rank(long prev, long *next) {
+	bool found = false;
+	for (malloc_mutex_t *m = registry_head; m != NULL; m = m->reg_next) {
+		if ((long)m->rank > prev && (!found || (long)m->rank < *next)) {
+			*next = (long)m->rank;
+			found = true;
+		}
+	}
+	return found;
+}
+
+void
+malloc_mutex_prefork_all(void) {
+	pthread_mutex_lock(&registry_lock);
+	long rank = -1;
+	while (registry_next_rank(rank, &rank)) {
+		for (malloc_mutex_t *m = registry_head; m != NULL;
+		    m = m->reg_next) {
+			if ((long)m->rank == rank)
+				malloc_mutex_lock(m);
+		}
+	}
+}
+
+void
+malloc_mutex_postfork_parent_all(void) {
+	for (malloc_mutex_t *m = registry_head; m != NULL; m = m->reg_next)
+		malloc_mutex_unlock(m);
+	pthread_mutex_unlock(&registry_lock);
+}
+
+/* The child's other threads are gone: start every lock afresh. */
+void
+malloc_mutex_postfork_child_all(void) {
+	for (malloc_mutex_t *m = registry_head; m != NULL; m = m->reg_next) {
+		if (malloc_mutex_init_lock(m)) {
+			malloc_write("<jemalloc>: Error re-initializing mutex in "
+			    "child\n");
+			jemalloc_abort();
+		}
+	}
+	pthread_mutex_init(&registry_lock, NULL);
 }
 
 /* Spin for a while on a multi-core machine, then block. */
@@ -33,27 +114,4 @@ malloc_mutex_lock_slow(malloc_mutex_t *mutex) {
 		}
 	}
 	pthread_mutex_lock(&mutex->lock);
-}
-
-void
-malloc_mutex_prefork(malloc_mutex_t *mutex) {
-	malloc_mutex_lock(mutex);
-}
-
-void
-malloc_mutex_postfork_parent(malloc_mutex_t *mutex) {
-	malloc_mutex_unlock(mutex);
-}
-
-/* In the child, the lock may be in any state the other threads left it in:
- * start it afresh. */
-void
-malloc_mutex_postfork_child(malloc_mutex_t *mutex) {
-	const char *name = mutex->name;
-	witness_rank_t rank = mutex->rank;
-	if (malloc_mutex_init(mutex, name, rank)) {
-		malloc_printf("<jemalloc>: Error re-initializing mutex in "
-		    "child\n");
-		jemalloc_abort();
-	}
 }

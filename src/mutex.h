@@ -45,14 +45,22 @@ typedef struct malloc_mutex_s {
 	/* Owner thread, maintained only in debug builds. */
 	pthread_t owner;
 	bool locked;
+	/* Every initialised mutex is on one registry list, so that the fork
+	 * handlers take them all in rank order and none can be forgotten. */
+	struct malloc_mutex_s *reg_next;
+	struct malloc_mutex_s *reg_prev;
 } malloc_mutex_t;
 
 bool malloc_mutex_init(malloc_mutex_t *mutex, const char *name,
     witness_rank_t rank);
 void malloc_mutex_lock_slow(malloc_mutex_t *mutex);
-void malloc_mutex_prefork(malloc_mutex_t *mutex);
-void malloc_mutex_postfork_parent(malloc_mutex_t *mutex);
-void malloc_mutex_postfork_child(malloc_mutex_t *mutex);
+/* Removes a mutex whose memory is about to be released. */
+void malloc_mutex_unregister(malloc_mutex_t *mutex);
+/* Fork: lock every registered mutex by ascending rank, unlock in the
+ * parent, re-initialise in the child. */
+void malloc_mutex_prefork_all(void);
+void malloc_mutex_postfork_parent_all(void);
+void malloc_mutex_postfork_child_all(void);
 extern unsigned ncpus;
 
 static inline void

@@ -5,9 +5,12 @@
 
 rtree_t extents_rtree;
 
+/* zeroed: the root is known to be zero already, as the global tree's is
+ * (2 MiB of BSS whose untouched pages cost nothing, so leave them alone). */
 bool
-rtree_new(rtree_t *rtree) {
-	memset(rtree->root, 0, sizeof(rtree->root));
+rtree_new(rtree_t *rtree, bool zeroed) {
+	if (!zeroed)
+		memset(rtree->root, 0, sizeof(rtree->root));
 	return malloc_mutex_init(&rtree->init_lock, "rtree", WITNESS_RANK_RTREE);
 }
 
@@ -118,17 +121,5 @@ rtree_leaf_elm_lookup_hard(rtree_t *rtree, rtree_ctx_t *ctx, uintptr_t key,
 	return &leaf[rtree_leaf_subkey(key)];
 }
 
-void
-rtree_prefork(rtree_t *rtree) {
-	malloc_mutex_prefork(&rtree->init_lock);
-}
 
-void
-rtree_postfork_parent(rtree_t *rtree) {
-	malloc_mutex_postfork_parent(&rtree->init_lock);
-}
 
-void
-rtree_postfork_child(rtree_t *rtree) {
-	malloc_mutex_postfork_child(&rtree->init_lock);
-}

@@ -54,13 +54,10 @@ typedef struct {
 
 extern rtree_t extents_rtree;
 
-bool rtree_new(rtree_t *rtree);
+bool rtree_new(rtree_t *rtree, bool zeroed);
 void rtree_ctx_data_init(rtree_ctx_t *ctx);
 rtree_leaf_elm_t *rtree_leaf_elm_lookup_hard(rtree_t *rtree, rtree_ctx_t *ctx,
     uintptr_t key, bool dependent, bool init_missing);
-void rtree_prefork(rtree_t *rtree);
-void rtree_postfork_parent(rtree_t *rtree);
-void rtree_postfork_child(rtree_t *rtree);
 
 JEMALLOC_ALWAYS_INLINE uintptr_t
 rtree_leafkey(uintptr_t key) {

@@ -9,6 +9,7 @@
 #include "stats.h"
 #include "arena.h"
 #include "conf.h"
+#include "tcache.h"
 #include "ctl.h"
 #include "extent_mmap.h"
 #include "pages.h"

@@ -46,10 +46,21 @@ tsd_slow_update(tsd_t *tsd) {
 	if (tsd->state != tsd_state_nominal && tsd->state !=
 	    tsd_state_nominal_slow)
 		return;
-	if (malloc_slow || tsd->reentrancy_level > 0)
+	if (malloc_slow || tsd->reentrancy_level > 0 || !tsd->tcache_enabled)
 		tsd->state = tsd_state_nominal_slow;
 	else
 		tsd->state = tsd_state_nominal;
+}
+
+/* A full thread: arena bindings come lazily, the cache now. */
+static void
+tsd_become_nominal(tsd_t *tsd) {
+	tsd->state = tsd_state_nominal_slow;
+	tsd->reentrancy_level = 0;
+	tsd_data_init(tsd);
+	tsd_set_key(tsd);
+	tsd_tcache_enabled_data_init(tsd);
+	tsd_slow_update(tsd);
 }
 
 JEMALLOC_NOINLINE tsd_t *
@@ -64,21 +75,13 @@ tsd_fetch_slow(tsd_t *tsd, bool minimal) {
 			tsd->state = tsd_state_minimal_initialized;
 			tsd_data_init_nocleanup(tsd);
 		} else {
-			tsd->state = tsd_state_nominal;
-			tsd->reentrancy_level = 0;
-			tsd_data_init(tsd);
-			tsd_set_key(tsd);
-			tsd_slow_update(tsd);
+			tsd_become_nominal(tsd);
 		}
 		break;
 	case tsd_state_minimal_initialized:
 		if (!minimal) {
 			/* First real allocation: become a full thread. */
-			tsd->state = tsd_state_nominal;
-			tsd->reentrancy_level = 0;
-			tsd_data_init(tsd);
-			tsd_set_key(tsd);
-			tsd_slow_update(tsd);
+			tsd_become_nominal(tsd);
 		}
 		break;
 	case tsd_state_purgatory:
@@ -105,6 +108,7 @@ tsd_cleanup(void *arg) {
 	case tsd_state_nominal:
 	case tsd_state_nominal_slow:
 	case tsd_state_reincarnated:
+		tcache_cleanup(tsd);
 		iarena_cleanup(tsd);
 		arena_cleanup(tsd);
 		tsd->state = tsd_state_purgatory;
@@ -131,6 +135,3 @@ void
 malloc_tsd_boot1(void) {
 }
 
-void
-tsd_postfork_child(void) {
-}

@@ -11,6 +11,7 @@
 #define JEMALLOC_TSD_H
 
 #include "rtree.h"
+#include "tcache.h"
 
 
 enum {
@@ -33,6 +34,8 @@ struct tsd_s {
 	arena_t *arena;		/* application binding */
 	arena_t *iarena;	/* internal-metadata binding */
 	uint64_t offset_state;
+	/* The thread's cache; valid while tcache_enabled. */
+	tcache_t tcache;
 };
 
 /* A tsdn_t is a tsd_t that may be NULL (before TLS is usable). */
@@ -48,7 +51,6 @@ void malloc_tsd_boot1(void);
 tsd_t *tsd_fetch_slow(tsd_t *tsd, bool minimal);
 void tsd_slow_update(tsd_t *tsd);
 void tsd_cleanup(void *arg);
-void tsd_postfork_child(void);
 /* Implemented by jemalloc.c: drop the thread's arena bindings. */
 void arena_cleanup(tsd_t *tsd);
 void iarena_cleanup(tsd_t *tsd);
@@ -57,6 +59,37 @@ JEMALLOC_ALWAYS_INLINE tsd_t *
 tsd_get(void) {
 	return &tsd_tls;
 }
+
+/*
+ * The fast paths address the block %fs-relatively (GCC's __seg_fs address
+ * space) so that no instruction is spent on the block's address: a field
+ * access is one "op %fs:off(%reg)".  Needs the initial-exec model, whose
+ * offset is a link-time constant in the GOT; otherwise a plain pointer.
+ */
+#if defined(__x86_64__) && defined(__SEG_FS) && defined(JEMALLOC_TLS_INITIAL_EXEC)
+#  define TSD_FAST_AS __seg_fs
+JEMALLOC_ALWAYS_INLINE tsd_t TSD_FAST_AS *
+tsd_fast_get(void) {
+	uintptr_t off;
+	__asm__("movq tsd_tls@gottpoff(%%rip), %0" : "=r"(off));
+	return (tsd_t TSD_FAST_AS *)off;
+}
+/* Decrements *ticker and jumps to slow when it reaches zero: one
+ * "subl $1, mem; jle" (GCC does not fuse them for %fs operands). */
+#  define TSD_TICK_OR_GOTO(ticker, slow)				\
+	__asm__ goto("subl $1, %0\n\tjle %l[" #slow "]"		\
+	    : "+m"(ticker) : : "cc" : slow)
+#else
+#  define TSD_FAST_AS
+JEMALLOC_ALWAYS_INLINE tsd_t *
+tsd_fast_get(void) {
+	return &tsd_tls;
+}
+#  define TSD_TICK_OR_GOTO(ticker, slow) do {				\
+	if (unlikely(--(ticker) <= 0))					\
+		goto slow;						\
+} while (0)
+#endif
 
 JEMALLOC_ALWAYS_INLINE bool
 tsd_fast(tsd_t *tsd) {

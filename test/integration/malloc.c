@@ -3,9 +3,11 @@
  * sizes beyond the largest class, free(NULL), no overlap between blocks.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define JEMALLOC_MANGLE
 #include <jemalloc/jemalloc.h>
@@ -237,19 +239,45 @@ TEST(no_overlap) {
 	}
 }
 
+/* Virtual size of the process in bytes, from /proc/self/statm (0 if unknown). */
+static size_t
+vm_size(void) {
+	char buf[128];
+	int fd = open("/proc/self/statm", O_RDONLY);
+	if (fd < 0)
+		return 0;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	size_t pages = 0;
+	for (char *c = buf; *c >= '0' && *c <= '9'; c++)
+		pages = pages * 10 + (size_t)(*c - '0');
+	return pages * (size_t)sysconf(_SC_PAGESIZE);
+}
+
 /* Freed memory gets reused, so the process does not grow without bound. */
 TEST(reuse) {
+	size_t before = vm_size();
 	for (int round = 0; round < 2000; round++) {
-		void *p = escape(malloc(opaque(1 << 20)));
-		assertf(p != NULL, "round %d: malloc failed", round);
+		void *p = escape(malloc(opaque((size_t)1 << 20)));
+		assertf(p != NULL, "round %d: malloc(1 MiB) failed", round);
 		((volatile char *)p)[0] = 1;
 		((volatile char *)p)[(1 << 20) - 1] = 1;
 		free(p);
 	}
 	for (int round = 0; round < 100000; round++) {
-		void *p = escape(malloc(opaque(100)));
+		void *p = escape(malloc(opaque((size_t)(round % 5000) + 1)));
 		assertf(p != NULL, "round %d: malloc failed", round);
 		free(p);
+	}
+	size_t after = vm_size();
+	/* A leak of the 1 MiB blocks alone would add 2000 MiB. */
+	if (before != 0 && after != 0) {
+		expectf(after < before + ((size_t)512 << 20), "virtual size grew "
+		    "from %zu to %zu bytes: freed memory is not reused", before,
+		    after);
 	}
 }
 

@@ -770,6 +770,33 @@ TEST(mix_with_standard) {
 	sdallocx(p, 100, 0);
 }
 
+/* sallocx ignores its flags; dallocx uses only the tcache bits. */
+TEST(flags_ignored) {
+	static const int junk_flags[] = {MALLOCX_LG_ALIGN(12), MALLOCX_ZERO,
+	    MALLOCX_LG_ALIGN(6) | MALLOCX_ZERO, MALLOCX_ARENA(0),
+	    MALLOCX_LG_ALIGN(20)};
+	static const size_t sizes[] = {10, 3000, 20000, (size_t)1 << 20};
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		for (size_t f = 0; f < sizeof(junk_flags) / sizeof(junk_flags[0]);
+		    f++) {
+			void *p = escape(mallocx(opaque(sizes[i]), 0));
+			assertf(p != NULL, "mallocx(%zu) failed", sizes[i]);
+			size_t u = sallocx(p, 0);
+			expectf(sallocx(p, junk_flags[f]) == u, "sallocx(p, %#x) "
+			    "= %zu, sallocx(p, 0) = %zu", junk_flags[f],
+			    sallocx(p, junk_flags[f]), u);
+			dallocx(p, junk_flags[f]);
+		}
+	}
+	/* The blocks freed that way are reused normally. */
+	for (int i = 0; i < 100; i++) {
+		void *p = escape(mallocx(opaque((size_t)i * 300 + 1), 0));
+		assertf(p != NULL, "mallocx failed");
+		memset(p, 0x44, (size_t)i * 300 + 1);
+		dallocx(p, 0);
+	}
+}
+
 int
 main(void) {
 	return test_run(
@@ -792,5 +819,6 @@ main(void) {
 	    TEST_CASE(sdallocx_sizes),
 	    TEST_CASE(sdallocx_aligned),
 	    TEST_CASE(arena_zero),
-	    TEST_CASE(mix_with_standard));
+	    TEST_CASE(mix_with_standard),
+	    TEST_CASE(flags_ignored));
 }

@@ -327,6 +327,56 @@ TEST(failure_keeps_block) {
 	}
 }
 
+/*
+ * A request that stays within the block's size class is done in place,
+ * and so is shrinking a large block to a smaller large class.
+ */
+TEST(in_place) {
+	static const size_t sizes[] = {8, 17, 100, 1000, 3000, 14336, 16384,
+	    20000, 100000, (size_t)2 << 20};
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		unsigned char *p = escape(malloc(opaque(sizes[i])));
+		assertf(p != NULL, "malloc(%zu) failed", sizes[i]);
+		size_t u = malloc_usable_size(p);
+		fill(p, u, i);
+		/* Every size in the same class: the same pointer. */
+		size_t lows[3] = {u, u - 1, u - (u / 8) + 1};
+		for (int k = 0; k < 3; k++) {
+			if (lows[k] == 0)
+				continue;
+			unsigned char *q = escape(realloc(p, opaque(lows[k])));
+			assertf(q != NULL, "realloc(%zu -> %zu) failed", u,
+			    lows[k]);
+			expectf(q == p, "realloc(%zu-byte block, %zu) moved it",
+			    u, lows[k]);
+			expectf(malloc_usable_size(q) == u, "usable size %zu "
+			    "after realloc within the class", malloc_usable_size(q));
+			p = q;
+		}
+		expectf(check(p, lows[2], i) == SIZE_MAX, "contents changed");
+		free(p);
+	}
+	/* Large shrink to a smaller large class happens in place. */
+	static const struct { size_t from, to; } shrink[] = {
+		{(size_t)1 << 20, 20000}, {(size_t)4 << 20, (size_t)1 << 20},
+		{65536, 16384}, {200000, 100000},
+	};
+	for (size_t i = 0; i < sizeof(shrink) / sizeof(shrink[0]); i++) {
+		unsigned char *p = escape(malloc(opaque(shrink[i].from)));
+		assertf(p != NULL, "malloc(%zu) failed", shrink[i].from);
+		fill(p, shrink[i].to, 50 + i);
+		unsigned char *q = escape(realloc(p, opaque(shrink[i].to)));
+		assertf(q != NULL, "realloc(%zu -> %zu) failed", shrink[i].from,
+		    shrink[i].to);
+		expectf(q == p, "large shrink %zu -> %zu moved the block",
+		    shrink[i].from, shrink[i].to);
+		expectf(check(q, shrink[i].to, 50 + i) == SIZE_MAX,
+		    "large shrink %zu -> %zu changed contents", shrink[i].from,
+		    shrink[i].to);
+		free(q);
+	}
+}
+
 typedef void *(reallocarray_t)(void *, size_t, size_t);
 
 TEST(reallocarray_unprefixed) {
@@ -389,5 +439,6 @@ main(void) {
 	    TEST_CASE(walk_all_classes),
 	    TEST_CASE(small_steps),
 	    TEST_CASE(failure_keeps_block),
+	    TEST_CASE(in_place),
 	    TEST_CASE(reallocarray_unprefixed));
 }

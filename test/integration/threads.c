@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #define JEMALLOC_MANGLE
 #include <jemalloc/jemalloc.h>
@@ -710,6 +712,107 @@ TEST(thread_exit_with_cache) {
 	check_no_errors("thread exit");
 }
 
+/*
+ * fork() while other threads allocate: the child must be able to allocate
+ * (the allocator's locks are taken around fork and reset in the child).
+ */
+static atomic_int fork_stop;
+
+static void *
+busy_thread(void *arg) {
+	uint64_t rng = (uint64_t)(uintptr_t)arg * 0x9e3779b97f4a7c15ULL + 7;
+	void *ps[64] = {0};
+	while (!atomic_load(&fork_stop)) {
+		uint64_t r = xorshift(&rng);
+		int k = (int)(r % 64);
+		if (ps[k] != NULL) {
+			free(ps[k]);
+			ps[k] = NULL;
+		} else {
+			size_t size = 1 + (size_t)((r >> 8) % 40000);
+			ps[k] = malloc(size);
+			if (ps[k] == NULL)
+				THREAD_ERROR("busy thread: malloc failed\n");
+			else
+				memset(ps[k], 1, size < 256 ? size : 256);
+		}
+	}
+	for (int k = 0; k < 64; k++)
+		free(ps[k]);
+	return NULL;
+}
+
+static int
+child_work(void) {
+	void *ps[100];
+	for (int i = 0; i < 100; i++) {
+		size_t size = (size_t)(i * 977 % 70000) + 1;
+		ps[i] = malloc(size);
+		if (ps[i] == NULL)
+			return 2;
+		memset(ps[i], i, size);
+	}
+	for (int i = 0; i < 100; i++) {
+		size_t size = (size_t)(i * 977 % 70000) + 1;
+		if (((unsigned char *)ps[i])[size - 1] != (unsigned char)i)
+			return 3;
+		free(ps[i]);
+	}
+	void *p = mallocx(5000, MALLOCX_ZERO);
+	if (p == NULL)
+		return 4;
+	p = rallocx(p, 100000, 0);
+	if (p == NULL)
+		return 5;
+	dallocx(p, 0);
+	return 0;
+}
+
+TEST(fork_while_allocating) {
+	enum { NT = 3 };
+	pthread_t th[NT];
+	reset_errors();
+	atomic_store(&fork_stop, 0);
+	for (int i = 0; i < NT; i++) {
+		assert_d_eq(pthread_create(&th[i], NULL, busy_thread,
+		    (void *)(uintptr_t)i), 0, "pthread_create");
+	}
+	int rounds = test_long_mode() ? 200 : 20;
+	for (int round = 0; round < rounds; round++) {
+		/* Allocate in this thread too, around the fork. */
+		void *mine = malloc((size_t)round * 100 + 1);
+		pid_t pid = fork();
+		if (pid == 0) {
+			/* A deadlocked child is killed instead of hanging. */
+			alarm(20);
+			int rc = child_work();
+			free(mine);
+			_exit(rc);
+		}
+		if (pid < 0) {
+			test_fail_at(__FILE__, __LINE__, "fork failed");
+			free(mine);
+			break;
+		}
+		int status = 0;
+		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
+		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+			test_fail_at(__FILE__, __LINE__, "round %d: child "
+			    "status %#x (%s)", round, status,
+			    WIFSIGNALED(status) ? "killed by a signal" :
+			    "bad exit code");
+			free(mine);
+			break;
+		}
+		free(mine);
+	}
+	atomic_store(&fork_stop, 1);
+	for (int i = 0; i < NT; i++)
+		pthread_join(th[i], NULL);
+	check_no_errors("fork");
+}
+
 int
 main(void) {
 	return test_run(
@@ -718,5 +821,6 @@ main(void) {
 	    TEST_CASE(cross_thread_free_busy),
 	    TEST_CASE(cross_thread_ring),
 	    TEST_CASE(tsd_destructor_allocates),
-	    TEST_CASE(thread_exit_with_cache));
+	    TEST_CASE(thread_exit_with_cache),
+	    TEST_CASE(fork_while_allocating));
 }

@@ -540,7 +540,7 @@ report(const char *phase) {
 
 TEST(random_ops) {
 	nworkers = test_long_mode() ? 8 : 4;
-	unsigned long ops = test_long_mode() ? 6000000UL : 50000UL;
+	unsigned long ops = test_long_mode() ? 3000000UL : 50000UL;
 	atomic_store(&n_errors, 0);
 	workers = calloc((size_t)nworkers, sizeof(worker_t));
 	assert_true(workers != NULL, "calloc of workers");
