@@ -38,6 +38,9 @@ struct arena_s {
 	unsigned ind;
 	/* Threads bound to this arena: [0] application, [1] internal. */
 	atomic_u_t nthreads[2];
+	/* percpu_arena: the last thread that checked its CPU here (racy
+	 * hint; it only saves sched_getcpu() calls). */
+	tsd_t *last_thd;
 	/* Pages in active extents (slabs and large allocations). */
 	atomic_zu_t nactive;
 	/* PRNG state for cache-oblivious large-allocation offsets. */

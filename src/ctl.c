@@ -253,13 +253,21 @@ thread_arena_ctl(CTL_ARGS) {
 		WRITE(newind, unsigned);
 		if (newind >= narenas_total_get())
 			return EFAULT;
+		/* percpu_arena owns the binding inside its range. */
+		if (opt_percpu_arena != percpu_arena_disabled && newind <
+		    narenas_auto)
+			return EPERM;
 		if (newind != oldind) {
 			arena_t *newarena = arena_get(tsd_tsdn(tsd), newind,
 			    true);
 			if (newarena == NULL)
 				return EAGAIN;
-			if (tsd->arena != NULL)
+			if (tsd->arena != NULL) {
 				arena_migrate(tsd, oldind, newind);
+				if (tsd->tcache_enabled)
+					tcache_arena_reassociate(tsd_tsdn(tsd),
+					    &tsd->tcache, newarena);
+			}
 		}
 	}
 	READ(oldind, unsigned);
@@ -273,14 +281,83 @@ CTL_RO(thread_deallocated, tsd->thread_deallocated, uint64_t)
 CTL_RO(thread_deallocatedp, &tsd->thread_deallocated, uint64_t *)
 #endif
 
+static int
+thread_tcache_enabled_ctl(CTL_ARGS) {
+	bool oldval = tsd->tcache_enabled;
+	if (newp != NULL) {
+		bool newval;
+		WRITE(newval, bool);
+		tcache_enabled_set(tsd, newval);
+	}
+	READ(oldval, bool);
+	return 0;
+}
+
+static int
+thread_tcache_flush_ctl(CTL_ARGS) {
+	VOID();
+	tcache_flush(tsd);
+	return 0;
+}
+
+static const ctl_node_t thread_tcache_node[] = {
+	LEAF("enabled", thread_tcache_enabled_ctl),
+	LEAF("flush", thread_tcache_flush_ctl),
+};
+
 static const ctl_node_t thread_node[] = {
 	LEAF("arena", thread_arena_ctl),
+	CHILD("tcache", thread_tcache_node),
 #ifdef JEMALLOC_STATS
 	LEAF("allocated", thread_allocated_ctl),
 	LEAF("allocatedp", thread_allocatedp_ctl),
 	LEAF("deallocated", thread_deallocated_ctl),
 	LEAF("deallocatedp", thread_deallocatedp_ctl),
 #endif
+};
+
+/* --- tcache.* (explicit caches) ------------------------------------------------------ */
+
+static int
+tcache_create_ctl(CTL_ARGS) {
+	READONLY();
+	unsigned ind;
+	if (tcaches_create(tsd, &ind))
+		return EFAULT;
+	READ(ind, unsigned);
+	return 0;
+}
+
+static int
+tcache_flush_ctl(CTL_ARGS) {
+	WRITEONLY();
+	if (newp == NULL)
+		return EFAULT;
+	unsigned ind;
+	WRITE(ind, unsigned);
+	if (tcaches_get(tsd, ind) == NULL)
+		return EFAULT;
+	tcaches_flush(tsd, ind);
+	return 0;
+}
+
+static int
+tcache_destroy_ctl(CTL_ARGS) {
+	WRITEONLY();
+	if (newp == NULL)
+		return EFAULT;
+	unsigned ind;
+	WRITE(ind, unsigned);
+	if (tcaches_get(tsd, ind) == NULL)
+		return EFAULT;
+	tcaches_destroy(tsd, ind);
+	return 0;
+}
+
+static const ctl_node_t tcache_node[] = {
+	LEAF("create", tcache_create_ctl),
+	LEAF("flush", tcache_flush_ctl),
+	LEAF("destroy", tcache_destroy_ctl),
 };
 
 /* --- arena.<i>.* ------------------------------------------------------------------- */
@@ -363,6 +440,8 @@ CTL_RO(arenas_muzzy_decay_ms, opt_muzzy_decay_ms, ssize_t)
 CTL_RO(arenas_quantum, QUANTUM, size_t)
 CTL_RO(arenas_page, PAGE, size_t)
 CTL_RO(arenas_nbins, (unsigned)NBINS, unsigned)
+CTL_RO(arenas_nhbins, nhbins, unsigned)
+CTL_RO(arenas_tcache_max, tcache_maxclass, size_t)
 CTL_RO(arenas_nlextents, (unsigned)(NSIZES - NBINS), unsigned)
 CTL_RO(arenas_bin_i_size, bin_infos[mib[2]].reg_size, size_t)
 CTL_RO(arenas_bin_i_nregs, bin_infos[mib[2]].nregs, uint32_t)
@@ -415,7 +494,9 @@ static const ctl_node_t arenas_node[] = {
 	LEAF("muzzy_decay_ms", arenas_muzzy_decay_ms_ctl),
 	LEAF("quantum", arenas_quantum_ctl),
 	LEAF("page", arenas_page_ctl),
+	LEAF("tcache_max", arenas_tcache_max_ctl),
 	LEAF("nbins", arenas_nbins_ctl),
+	LEAF("nhbins", arenas_nhbins_ctl),
 	INDEXED("bin", arenas_bin_i_index),
 	LEAF("nlextents", arenas_nlextents_ctl),
 	INDEXED("lextent", arenas_lextent_i_index),
@@ -453,6 +534,7 @@ static const ctl_node_t root_node[] = {
 	CHILD("config", config_node),
 	CHILD("opt", opt_node),
 	CHILD("thread", thread_node),
+	CHILD("tcache", tcache_node),
 	INDEXED("arena", arena_i_index),
 	CHILD("arenas", arenas_node),
 #ifdef JEMALLOC_STATS

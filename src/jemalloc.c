@@ -138,6 +138,20 @@ arena_migrate(tsd_t *tsd, unsigned oldind, unsigned newind) {
 	tsd->arena = newarena;
 }
 
+unsigned percpu_arena_limit;
+
+/* Moves the thread (and its cache's stats) to arena ind. */
+void
+percpu_arena_update(tsd_t *tsd, unsigned ind) {
+	arena_t *oldarena = tsd->arena;
+	arena_t *newarena = arena_get(tsd_tsdn(tsd), ind, true);
+	if (newarena == NULL || oldarena == newarena)
+		return;
+	arena_migrate(tsd, oldarena->ind, ind);
+	if (tsd->tcache_enabled)
+		tcache_arena_reassociate(tsd_tsdn(tsd), &tsd->tcache, newarena);
+}
+
 static void
 arena_unbind(tsd_t *tsd, bool internal) {
 	arena_t *arena = internal ? tsd->iarena : tsd->arena;
@@ -299,6 +313,22 @@ malloc_init_hard_recursible(void) {
 
 static bool
 malloc_init_narenas(void) {
+	if (opt_percpu_arena != percpu_arena_disabled) {
+		if (sched_getcpu() < 0) {
+			malloc_printf("<jemalloc>: perCPU arena getcpu() not "
+			    "available. Setting narenas to %u.\n", opt_narenas ?
+			    opt_narenas : (ncpus > 1 ? ncpus << 2 : 1));
+			opt_percpu_arena = percpu_arena_disabled;
+		} else {
+			unsigned limit = ncpus;
+			if (opt_percpu_arena == per_phycpu_arena && ncpus > 1)
+				limit = (ncpus + 1) / 2;
+			percpu_arena_limit = limit;
+			/* Every CPU needs its arena. */
+			if (opt_narenas < limit)
+				opt_narenas = limit;
+		}
+	}
 	if (opt_narenas == 0)
 		opt_narenas = ncpus > 1 ? ncpus << 2 : 1;
 	if (opt_narenas > MALLOCX_ARENA_LIMIT - 1)

@@ -12,8 +12,28 @@
 #include "sz.h"
 #include "tcache.h"
 #include "tsd.h"
+#include "conf.h"
+
+#include <sched.h>
 
 arena_t *arena_choose_hard(tsd_t *tsd, bool internal);
+void percpu_arena_update(tsd_t *tsd, unsigned cpu);
+/* Arena count covered by percpu_arena (0 when the mode is off). */
+extern unsigned percpu_arena_limit;
+
+/* The arena index for the CPU this thread runs on (percpu_arena). */
+JEMALLOC_ALWAYS_INLINE unsigned
+percpu_arena_choose(void) {
+	int cpu = sched_getcpu();
+	if (cpu < 0)
+		return 0;
+	unsigned ind = (unsigned)cpu;
+	/* phycpu: hyperthread siblings share an arena. */
+	if (opt_percpu_arena == per_phycpu_arena && ncpus > 1 && ind >=
+	    ncpus / 2)
+		ind -= ncpus / 2;
+	return ind < percpu_arena_limit ? ind : ind % percpu_arena_limit;
+}
 JEMALLOC_NORETURN void report_bad_pointer(const char *func, const char *fault,
     const void *ptr);
 
@@ -29,6 +49,17 @@ arena_choose_impl(tsd_t *tsd, arena_t *arena, bool internal) {
 	arena_t *ret = internal ? tsd->iarena : tsd->arena;
 	if (unlikely(ret == NULL))
 		ret = arena_choose_hard(tsd, internal);
+	/* percpu_arena: follow the thread to its CPU's arena, checking only
+	 * when another thread used this arena since our last check. */
+	if (unlikely(percpu_arena_limit != 0) && !internal && ret->ind <
+	    percpu_arena_limit && ret->last_thd != tsd) {
+		unsigned ind = percpu_arena_choose();
+		if (ret->ind != ind) {
+			percpu_arena_update(tsd, ind);
+			ret = tsd->arena;
+		}
+		ret->last_thd = tsd;
+	}
 	return ret;
 }
 

@@ -13,6 +13,12 @@
 #define NTHREADS 4
 #define NOBJS 20000
 
+static void
+write_stdout(void *opaque, const char *s) {
+	(void)opaque;
+	fputs(s, stdout);
+}
+
 static void *
 worker(void *arg) {
 	unsigned seed = (unsigned)(size_t)arg;
@@ -80,6 +86,7 @@ main(void) {
 	    "%zu, mapped %zu, retained %zu\n\n", allocated, active, metadata,
 	    resident, mapped, retained);
 
-	malloc_stats_print(NULL, NULL, "");
+	fflush(stdout);
+	malloc_stats_print(write_stdout, NULL, "");
 	return 0;
 }
