@@ -74,7 +74,9 @@ malloc_strtoumax(const char *restrict nptr, char **restrict endptr, int base) {
 		} else {
 			base = 10;
 		}
-	} else if (base == 16 && p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
+	} else if (base == 16 && p[0] == '0' && (p[1] == 'x' || p[1] == 'X') &&
+	    ((p[2] >= '0' && p[2] <= '9') ||
+	    ((p[2] | 0x20) >= 'a' && (p[2] | 0x20) <= 'f'))) {
 		p += 2;
 	}
 	for (;; p++) {

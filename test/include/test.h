@@ -50,7 +50,7 @@ void test_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 	if (!(a_ op b_)) {						\
 		test_fail_at(__FILE__, __LINE__, "%s %s %s: " fmt " vs " \
 		    fmt, #a, #op, #b, a_, b_);				\
-		test_note("" __VA_ARGS__);				\
+		test_note(" " __VA_ARGS__);				\
 		if (kind)						\
 			test_leave();					\
 	}								\

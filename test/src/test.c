@@ -46,8 +46,10 @@ test_note(const char *fmt, ...) {
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	if (buf[0] != '\0')
-		test_msg("    %s\n", buf);
+	/* The macros prefix a space so that an empty message is legal. */
+	const char *m = buf[0] == ' ' ? buf + 1 : buf;
+	if (m[0] != '\0')
+		test_msg("    %s\n", m);
 }
 
 void

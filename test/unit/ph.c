@@ -9,7 +9,6 @@
 
 #include <stdlib.h>
 
-#pragma GCC diagnostic ignored "-Wformat-zero-length"
 
 static unsigned check_nfail;
 #define CHECK(cond, ...) do {						\

@@ -11,7 +11,6 @@
 
 #include "test.h"
 
-#pragma GCC diagnostic ignored "-Wformat-zero-length"
 
 static unsigned check_nfail;
 #define CHECK(cond, ...) do {						\

@@ -11,7 +11,6 @@
 #include "test.h"
 
 /* expect_*() without a message expands to an empty format string. */
-#pragma GCC diagnostic ignored "-Wformat-zero-length"
 
 /* Reports a failure with a formatted message; leaves after 20 of them. */
 static unsigned check_nfail;
