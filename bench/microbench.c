@@ -113,7 +113,7 @@ extensions(double scale)
 	sallocx_fn sallocx = (sallocx_fn)ext_sym("sallocx");
 	nallocx_fn nallocx = (nallocx_fn)ext_sym("nallocx");
 	usable_fn usable = (usable_fn)ext_sym("malloc_usable_size");
-	uint64_t n = scaled(scale, 2000000, 20000);
+	uint64_t n = scaled(scale, 300000, 10000);
 	static const size_t sz[] = {16, 128, 1024};
 	double t0;
 
@@ -203,7 +203,7 @@ extensions(double scale)
 				tag_write(objs[i], (uint64_t)i, 8);
 			}
 		}
-		uint64_t reps = scaled(scale, 5000, 50);
+		uint64_t reps = scaled(scale, 2000, 50);
 		uint64_t su = 0, ss = 0, sn = 0;
 		for (int i = 0; i < NOBJ; i++) {
 			size_t u = usable(objs[i]);
@@ -350,7 +350,7 @@ main(int argc, char **argv)
 		return callgrind_mode(argc, argv);
 
 	double scale = bench_scale(argc, argv);
-	uint64_t nsmall = scaled(scale, 1000000, 10000);
+	uint64_t nsmall = scaled(scale, 300000, 10000);
 	uint64_t nlarge = scaled(scale, 20000, 200);
 	double total_small = 0.0;
 	char name[64];
@@ -372,7 +372,7 @@ main(int argc, char **argv)
 		snprintf(name, sizeof(name), "pair_%zu", large_sizes[k]);
 		metric(name, dt * 1e9 / (double)nlarge, "ns/pair");
 	}
-	uint64_t steps = scaled(scale, 4000000, 40000);
+	uint64_t steps = scaled(scale, 1500000, 40000);
 	double dt = ring(steps, 12345);
 	metric("ring_mixed_8_4096", dt * 1e9 / (double)steps, "ns/op");
 

@@ -253,9 +253,9 @@ TEST(test_clear) {
 	rtree_ctx_data_init(&cold);
 	check_key(k, NULL, NSIZES, false, &cold);
 	/* Clearing one key leaves its neighbours alone. */
-	CHECK(!rtree_write(&test_rtree, &test_ctx, k, &exts[5], 40, true), "");
+	CHECK(!rtree_write(&test_rtree, &test_ctx, k, &exts[5], 40, true), "write");
 	CHECK(!rtree_write(&test_rtree, &test_ctx, k + PAGE, &exts[6], 41,
-	    false), "");
+	    false), "write");
 	rtree_clear(&test_rtree, &test_ctx, k + PAGE);
 	check_key(k, &exts[5], 40, true, &cold);
 	check_key(k + PAGE, NULL, NSIZES, false, &cold);
