@@ -323,8 +323,13 @@ callgrind_mode(int argc, char **argv)
 		for (uint64_t i = 0; i < n; i++)
 			ops[i] = (uint32_t)(rng_range(&r, 0, RING - 1) |
 			    (rng_range(&r, 8, 4096) << 10));
-		/* Warm-up outside the measured kernel. */
-		cg_kernel_ring(n < 20000 ? n : 20000, ops, live);
+		/* Warm-up outside the measured kernel (not collected). */
+		for (uint64_t i = 0; i < (n < 20000 ? n : 20000); i++) {
+			uint32_t slot = ops[i] & 1023;
+			free(live[slot]);
+			live[slot] = xmalloc(ops[i] >> 10);
+			ESCAPE(live[slot]);
+		}
 		cg_kernel_ring(n, ops, live);
 		for (int i = 0; i < RING; i++)
 			free(live[i]);

@@ -4,6 +4,7 @@
 #include "extent_mmap.h"
 #include "large.h"
 #include "nstime.h"
+#include "decay.h"
 #include "sz.h"
 #include "tsd.h"
 
@@ -241,6 +242,7 @@ arena_tcache_fill_small(tsdn_t *tsdn, arena_t *arena, tcache_t *tcache,
 	if (i < nfill)
 		memmove(tbin->empty - i, slots, i * sizeof(void *));
 	tbin->stack_head = tbin->empty - i;
+	arena_decay_ticks(tsdn, arena, 1);
 }
 
 void *
@@ -367,6 +369,7 @@ arena_dalloc_small(tsdn_t *tsdn, extent_t *slab, void *ptr, unsigned binind) {
 	malloc_mutex_lock(&bin->lock);
 	arena_dalloc_bin_locked_impl(tsdn, arena, slab, ptr, false);
 	malloc_mutex_unlock(&bin->lock);
+	arena_decay_ticks(tsdn, arena, 1);
 }
 
 /* Small regions are resized in place only within their class. */
@@ -481,46 +484,120 @@ arena_extent_ralloc_large_expand(tsdn_t *tsdn, arena_t *arena,
 
 /* --- purging ------------------------------------------------------------------ */
 
+static atomic_zd_t dirty_decay_ms_default;
+static atomic_zd_t muzzy_decay_ms_default;
+
+static void
+arena_purge_stats_add(arena_t *arena, bool dirty, uint64_t nmadvise,
+    uint64_t npurged) {
+	if (!config_stats || nmadvise == 0)
+		return;
+	arena_stats_t *st = &arena->stats;
+	atomic_fetch_add_u64(dirty ? &st->npurge_dirty : &st->npurge_muzzy, 1,
+	    ATOMIC_RELAXED);
+	atomic_fetch_add_u64(dirty ? &st->nmadvise_dirty : &st->nmadvise_muzzy,
+	    nmadvise, ATOMIC_RELAXED);
+	atomic_fetch_add_u64(dirty ? &st->purged_dirty : &st->purged_muzzy,
+	    npurged, ATOMIC_RELAXED);
+}
+
 /*
- * Releases every extent of extents: dirty ones through the release
- * cascade (MADV_DONTNEED into retained with the default hooks), and muzzy
- * ones likewise.
+ * Purges extents (least recently used first) until at most npages_limit
+ * pages are left.  Dirty pages become muzzy (MADV_FREE) while muzzy decay
+ * is on; otherwise, and for muzzy pages, they are released through the
+ * extent_dalloc_wrapper cascade (MADV_DONTNEED into retained with the
+ * default hooks).  The decay mutex is held on entry and exit but dropped
+ * while purging; decay->purging keeps other threads out meanwhile.
  */
 static void
-arena_purge_extents(tsdn_t *tsdn, arena_t *arena, extents_t *extents,
-    bool dirty) {
+arena_decay_to_limit(tsdn_t *tsdn, arena_t *arena, decay_t *decay,
+    extents_t *extents, bool all, size_t npages_limit) {
+	if (decay->purging)
+		return;
+	decay->purging = true;
+	malloc_mutex_unlock(&decay->mtx);
+
+	bool dirty = extents_state_get(extents) == extent_state_dirty;
+	bool to_muzzy = dirty && !all && arena_muzzy_decay_ms_get(arena) != 0;
 	extent_hooks_t *extent_hooks = NULL;
 	uint64_t npurged = 0, nmadvise = 0;
 	extent_t *extent;
 	while ((extent = extents_evict(tsdn, arena, &extent_hooks, extents,
-	    0)) != NULL) {
+	    npages_limit)) != NULL) {
 		npurged += extent_size_get(extent) >> LG_PAGE;
 		nmadvise++;
-		extent_dalloc_wrapper(tsdn, arena, &extent_hooks, extent);
-	}
-	if (config_stats && nmadvise != 0) {
-		if (dirty) {
-			atomic_fetch_add_u64(&arena->stats.npurge_dirty, 1,
-			    ATOMIC_RELAXED);
-			atomic_fetch_add_u64(&arena->stats.nmadvise_dirty,
-			    nmadvise, ATOMIC_RELAXED);
-			atomic_fetch_add_u64(&arena->stats.purged_dirty, npurged,
-			    ATOMIC_RELAXED);
+		if (to_muzzy && !extent_purge_lazy_wrapper(tsdn, arena,
+		    &extent_hooks, extent, 0, extent_size_get(extent))) {
+			extents_dalloc(tsdn, arena, &extent_hooks,
+			    &arena->extents_muzzy, extent);
 		} else {
-			atomic_fetch_add_u64(&arena->stats.npurge_muzzy, 1,
-			    ATOMIC_RELAXED);
-			atomic_fetch_add_u64(&arena->stats.nmadvise_muzzy,
-			    nmadvise, ATOMIC_RELAXED);
-			atomic_fetch_add_u64(&arena->stats.purged_muzzy, npurged,
-			    ATOMIC_RELAXED);
+			extent_dalloc_wrapper(tsdn, arena, &extent_hooks,
+			    extent);
 		}
+	}
+	arena_purge_stats_add(arena, dirty, nmadvise, npurged);
+
+	malloc_mutex_lock(&decay->mtx);
+	decay->purging = false;
+}
+
+/* One decay step of one curve; all purges everything. */
+static void
+arena_decay_impl(tsdn_t *tsdn, arena_t *arena, decay_t *decay,
+    extents_t *extents, bool all) {
+	if (all) {
+		malloc_mutex_lock(&decay->mtx);
+		arena_decay_to_limit(tsdn, arena, decay, extents, true, 0);
+		decay_purged(decay, 0, extents_npages_get(extents));
+		malloc_mutex_unlock(&decay->mtx);
+		return;
+	}
+	/* Somebody else is at it: nothing to add. */
+	if (malloc_mutex_trylock(&decay->mtx))
+		return;
+	ssize_t ms = decay_ms_get(decay);
+	if (ms == 0) {
+		arena_decay_to_limit(tsdn, arena, decay, extents, false, 0);
+	} else if (ms > 0) {
+		size_t npages_limit;
+		size_t current = extents_npages_get(extents);
+		if (decay_maybe_advance(decay, nstime_now_ns(), current,
+		    &npages_limit)) {
+			if (current > npages_limit) {
+				arena_decay_to_limit(tsdn, arena, decay,
+				    extents, false, npages_limit);
+			}
+			decay_purged(decay, npages_limit,
+			    extents_npages_get(extents));
+		}
+	}
+	malloc_mutex_unlock(&decay->mtx);
+}
+
+void
+arena_decay(tsdn_t *tsdn, arena_t *arena, bool is_background_thread,
+    bool all) {
+	arena_decay_impl(tsdn, arena, &arena->decay_dirty,
+	    &arena->extents_dirty, all);
+	arena_decay_impl(tsdn, arena, &arena->decay_muzzy,
+	    &arena->extents_muzzy, all);
+}
+
+void
+arena_decay_ticks(tsdn_t *tsdn, arena_t *arena, unsigned nticks) {
+	if (tsdn_null(tsdn))
+		return;
+	tsd_t *tsd = tsdn_tsd(tsdn);
+	tsd->decay_ticker -= (int32_t)nticks;
+	if (unlikely(tsd->decay_ticker <= 0)) {
+		tsd->decay_ticker = DECAY_NTICKS_PER_UPDATE;
+		arena_decay(tsdn, arena, false, false);
 	}
 }
 
 void
 arena_purge_all(tsdn_t *tsdn, arena_t *arena) {
-	arena_purge_extents(tsdn, arena, &arena->extents_dirty, true);
-	arena_purge_extents(tsdn, arena, &arena->extents_muzzy, false);
+	arena_decay(tsdn, arena, false, true);
 }
 
 void
@@ -529,18 +606,76 @@ arena_extents_dirty_dalloc(tsdn_t *tsdn, arena_t *arena,
 	extents_dalloc(tsdn, arena, r_extent_hooks, &arena->extents_dirty,
 	    extent);
 	/* dirty_decay_ms 0: nothing stays dirty. */
-	if (arena_dirty_decay_ms_get(arena) == 0)
-		arena_purge_extents(tsdn, arena, &arena->extents_dirty, true);
+	if (arena_dirty_decay_ms_get(arena) == 0) {
+		arena_decay_impl(tsdn, arena, &arena->decay_dirty,
+		    &arena->extents_dirty, true);
+	}
 }
 
 ssize_t
 arena_dirty_decay_ms_get(arena_t *arena) {
-	return atomic_load_zd(&arena->dirty_decay_ms, ATOMIC_RELAXED);
+	return decay_ms_get(&arena->decay_dirty);
 }
 
 ssize_t
 arena_muzzy_decay_ms_get(arena_t *arena) {
-	return atomic_load_zd(&arena->muzzy_decay_ms, ATOMIC_RELAXED);
+	return decay_ms_get(&arena->decay_muzzy);
+}
+
+static bool
+decay_ms_valid(ssize_t ms) {
+	return ms >= -1 && (uint64_t)(ms < 0 ? 0 : ms) <= NSTIME_SEC_MAX * 1000;
+}
+
+static bool
+arena_decay_ms_set(tsdn_t *tsdn, arena_t *arena, decay_t *decay,
+    extents_t *extents, ssize_t ms) {
+	if (!decay_ms_valid(ms))
+		return true;
+	malloc_mutex_lock(&decay->mtx);
+	decay_reinit(decay, ms, extents_npages_get(extents));
+	malloc_mutex_unlock(&decay->mtx);
+	/* A shorter time may make pages due at once. */
+	arena_decay_impl(tsdn, arena, decay, extents, false);
+	return false;
+}
+
+bool
+arena_dirty_decay_ms_set(tsdn_t *tsdn, arena_t *arena, ssize_t ms) {
+	return arena_decay_ms_set(tsdn, arena, &arena->decay_dirty,
+	    &arena->extents_dirty, ms);
+}
+
+bool
+arena_muzzy_decay_ms_set(tsdn_t *tsdn, arena_t *arena, ssize_t ms) {
+	return arena_decay_ms_set(tsdn, arena, &arena->decay_muzzy,
+	    &arena->extents_muzzy, ms);
+}
+
+ssize_t
+arena_dirty_decay_ms_default_get(void) {
+	return atomic_load_zd(&dirty_decay_ms_default, ATOMIC_RELAXED);
+}
+
+bool
+arena_dirty_decay_ms_default_set(ssize_t ms) {
+	if (!decay_ms_valid(ms))
+		return true;
+	atomic_store_zd(&dirty_decay_ms_default, ms, ATOMIC_RELAXED);
+	return false;
+}
+
+ssize_t
+arena_muzzy_decay_ms_default_get(void) {
+	return atomic_load_zd(&muzzy_decay_ms_default, ATOMIC_RELAXED);
+}
+
+bool
+arena_muzzy_decay_ms_default_set(ssize_t ms) {
+	if (!decay_ms_valid(ms))
+		return true;
+	atomic_store_zd(&muzzy_decay_ms_default, ms, ATOMIC_RELAXED);
+	return false;
 }
 
 /* --- threads -------------------------------------------------------------------- */
@@ -582,6 +717,8 @@ arena_mutexes_unregister(arena_t *arena) {
 	malloc_mutex_unregister(&arena->extent_grow_mtx);
 	malloc_mutex_unregister(&arena->extent_avail_mtx);
 	malloc_mutex_unregister(&arena->tcache_ql_mtx);
+	malloc_mutex_unregister(&arena->decay_dirty.mtx);
+	malloc_mutex_unregister(&arena->decay_muzzy.mtx);
 	for (unsigned i = 0; i < NBINS; i++)
 		malloc_mutex_unregister(&arena->bins[i].lock);
 }
@@ -610,10 +747,10 @@ arena_new(tsdn_t *tsdn, unsigned ind, extent_hooks_t *extent_hooks) {
 	atomic_store_zu(&arena->nactive, 0, ATOMIC_RELAXED);
 	atomic_store_u64(&arena->offset_state, ind, ATOMIC_RELAXED);
 	atomic_store_zu(&arena->extent_sn_next, 0, ATOMIC_RELAXED);
-	atomic_store_zd(&arena->dirty_decay_ms, opt_dirty_decay_ms,
-	    ATOMIC_RELAXED);
-	atomic_store_zd(&arena->muzzy_decay_ms, opt_muzzy_decay_ms,
-	    ATOMIC_RELAXED);
+	if (decay_init(&arena->decay_dirty, arena_dirty_decay_ms_default_get(),
+	    0) || decay_init(&arena->decay_muzzy,
+	    arena_muzzy_decay_ms_default_get(), 0))
+		goto label_error;
 	ql_new(&arena->large);
 	if (malloc_mutex_init(&arena->large_mtx, "arena_large",
 	    WITNESS_RANK_ARENA_LARGE))
@@ -652,6 +789,9 @@ label_error:
 void
 arena_boot(void) {
 	bin_boot();
+	decay_boot();
+	arena_dirty_decay_ms_default_set(opt_dirty_decay_ms);
+	arena_muzzy_decay_ms_default_set(opt_muzzy_decay_ms);
 }
 
 /* --- fork ------------------------------------------------------------------------ */

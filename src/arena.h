@@ -8,6 +8,7 @@
 
 #include "base.h"
 #include "bin.h"
+#include "decay.h"
 #include "extent.h"
 #include "tcache.h"
 
@@ -47,9 +48,9 @@ struct arena_s {
 	atomic_u64_t offset_state;
 	/* Next extent serial number. */
 	atomic_zu_t extent_sn_next;
-	/* Decay settings; purging over time comes with the decay module. */
-	atomic_zd_t dirty_decay_ms;
-	atomic_zd_t muzzy_decay_ms;
+	/* When dirty pages become muzzy, and muzzy ones are released. */
+	decay_t decay_dirty;
+	decay_t decay_muzzy;
 
 	/* Thread caches associated with this arena (stats, fork). */
 	ql_head(tcache_t) tcache_ql;
@@ -140,6 +141,19 @@ void arena_extents_dirty_dalloc(tsdn_t *tsdn, arena_t *arena,
 
 /* Purges every dirty and muzzy page (arena.<i>.purge). */
 void arena_purge_all(tsdn_t *tsdn, arena_t *arena);
+/* Purges what the decay curves say is due (all: everything). */
+void arena_decay(tsdn_t *tsdn, arena_t *arena, bool is_background_thread,
+    bool all);
+/* Counts nticks allocator events of the calling thread against arena;
+ * every DECAY_NTICKS_PER_UPDATE events the arena decays. */
+void arena_decay_ticks(tsdn_t *tsdn, arena_t *arena, unsigned nticks);
+bool arena_dirty_decay_ms_set(tsdn_t *tsdn, arena_t *arena, ssize_t ms);
+bool arena_muzzy_decay_ms_set(tsdn_t *tsdn, arena_t *arena, ssize_t ms);
+/* Defaults for new arenas (arenas.dirty_decay_ms, arenas.muzzy_decay_ms). */
+ssize_t arena_dirty_decay_ms_default_get(void);
+bool arena_dirty_decay_ms_default_set(ssize_t ms);
+ssize_t arena_muzzy_decay_ms_default_get(void);
+bool arena_muzzy_decay_ms_default_set(ssize_t ms);
 
 unsigned arena_nthreads_get(arena_t *arena, bool internal);
 void arena_nthreads_inc(arena_t *arena, bool internal);

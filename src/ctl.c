@@ -395,29 +395,55 @@ arena_i_purge_ctl(CTL_ARGS) {
 }
 
 static int
-arena_i_dirty_decay_ms_ctl(CTL_ARGS) {
-	READONLY();
-	arena_t *arena = arena_get_from_ind((unsigned)mib[1]);
+arena_i_decay_ms_ctl_impl(CTL_ARGS, bool dirty) {
+	unsigned i = (unsigned)mib[1];
+	arena_t *arena = i < narenas_total_get() ? arena_get_from_ind(i) : NULL;
 	if (arena == NULL)
 		return EFAULT;
-	ssize_t v = arena_dirty_decay_ms_get(arena);
+	ssize_t v = dirty ? arena_dirty_decay_ms_get(arena) :
+	    arena_muzzy_decay_ms_get(arena);
 	READ(v, ssize_t);
+	if (newp != NULL) {
+		ssize_t nv;
+		WRITE(nv, ssize_t);
+		if (dirty ? arena_dirty_decay_ms_set(tsd_tsdn(tsd), arena, nv) :
+		    arena_muzzy_decay_ms_set(tsd_tsdn(tsd), arena, nv))
+			return EFAULT;
+	}
 	return 0;
 }
 
 static int
+arena_i_dirty_decay_ms_ctl(CTL_ARGS) {
+	return arena_i_decay_ms_ctl_impl(tsd, mib, miblen, oldp, oldlenp, newp,
+	    newlen, true);
+}
+
+static int
 arena_i_muzzy_decay_ms_ctl(CTL_ARGS) {
-	READONLY();
-	arena_t *arena = arena_get_from_ind((unsigned)mib[1]);
-	if (arena == NULL)
-		return EFAULT;
-	ssize_t v = arena_muzzy_decay_ms_get(arena);
-	READ(v, ssize_t);
+	return arena_i_decay_ms_ctl_impl(tsd, mib, miblen, oldp, oldlenp, newp,
+	    newlen, false);
+}
+
+/* Runs a decay step (not a full purge) of one arena or all. */
+static int
+arena_i_decay_ctl(CTL_ARGS) {
+	VOID();
+	size_t i = mib[1];
+	unsigned n = narenas_total_get();
+	for (unsigned j = 0; j < n; j++) {
+		if (i != MALLCTL_ARENAS_ALL && i != j)
+			continue;
+		arena_t *arena = arena_get_from_ind(j);
+		if (arena != NULL)
+			arena_decay(tsd_tsdn(tsd), arena, false, false);
+	}
 	return 0;
 }
 
 static const ctl_node_t arena_i_node[] = {
 	LEAF("initialized", arena_i_initialized_ctl),
+	LEAF("decay", arena_i_decay_ctl),
 	LEAF("purge", arena_i_purge_ctl),
 	LEAF("dirty_decay_ms", arena_i_dirty_decay_ms_ctl),
 	LEAF("muzzy_decay_ms", arena_i_muzzy_decay_ms_ctl),
@@ -435,8 +461,31 @@ arena_i_index(tsd_t *tsd, const size_t *mib, size_t miblen, size_t i) {
 /* --- arenas.* -------------------------------------------------------------------------- */
 
 CTL_RO(arenas_narenas, narenas_total_get(), unsigned)
-CTL_RO(arenas_dirty_decay_ms, opt_dirty_decay_ms, ssize_t)
-CTL_RO(arenas_muzzy_decay_ms, opt_muzzy_decay_ms, ssize_t)
+static int
+arenas_dirty_decay_ms_ctl(CTL_ARGS) {
+	ssize_t v = arena_dirty_decay_ms_default_get();
+	READ(v, ssize_t);
+	if (newp != NULL) {
+		ssize_t nv;
+		WRITE(nv, ssize_t);
+		if (arena_dirty_decay_ms_default_set(nv))
+			return EFAULT;
+	}
+	return 0;
+}
+
+static int
+arenas_muzzy_decay_ms_ctl(CTL_ARGS) {
+	ssize_t v = arena_muzzy_decay_ms_default_get();
+	READ(v, ssize_t);
+	if (newp != NULL) {
+		ssize_t nv;
+		WRITE(nv, ssize_t);
+		if (arena_muzzy_decay_ms_default_set(nv))
+			return EFAULT;
+	}
+	return 0;
+}
 CTL_RO(arenas_quantum, QUANTUM, size_t)
 CTL_RO(arenas_page, PAGE, size_t)
 CTL_RO(arenas_nbins, (unsigned)NBINS, unsigned)

@@ -36,6 +36,7 @@ large_palloc(tsdn_t *tsdn, arena_t *arena, size_t usize, size_t alignment,
 	} else if (config_fill && unlikely(opt_zero) && !is_zeroed) {
 		memset(extent_addr_get(extent), 0, usize);
 	}
+	arena_decay_ticks(tsdn, arena, 1);
 	return extent_addr_get(extent);
 }
 
@@ -164,6 +165,7 @@ large_dalloc(tsdn_t *tsdn, extent_t *extent) {
 	arena_extent_dalloc_large_prep(tsdn, arena, extent);
 	extent_hooks_t *extent_hooks = NULL;
 	arena_extents_dirty_dalloc(tsdn, arena, &extent_hooks, extent);
+	arena_decay_ticks(tsdn, arena, 1);
 }
 
 size_t

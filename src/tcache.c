@@ -98,6 +98,7 @@ tcache_bin_flush_small(tsd_t *tsd, tcache_t *tcache, cache_bin_t *bin,
 			}
 		}
 		malloc_mutex_unlock(&abin->lock);
+		arena_decay_ticks(tsdn, arena, n - ndeferred);
 	}
 	if (config_stats && !merged_stats) {
 		/* The cache's own arena got nothing back: merge anyway. */
@@ -177,6 +178,10 @@ tcache_event_hard(tsd_t *tsd, tcache_t *tcache) {
 		}
 	}
 	cache_bin_low_water_reset(bin);
+	/* A thread served only from its cache still ages its arena's unused
+	 * pages: every GC step counts the events since the last one. */
+	if (tcache->arena != NULL)
+		arena_decay_ticks(tsd_tsdn(tsd), tcache->arena, TCACHE_GC_INCR);
 	tcache->next_gc_bin++;
 	if (tcache->next_gc_bin == nhbins)
 		tcache->next_gc_bin = 0;

@@ -31,6 +31,7 @@ tsd_data_init(tsd_t *tsd) {
 	tsd->arena = NULL;
 	tsd->iarena = NULL;
 	tsd->tcache_enabled = false;
+	tsd->decay_ticker = DECAY_NTICKS_PER_UPDATE;
 }
 
 /* For threads that must not hold state needing cleanup: every allocation
@@ -107,14 +108,28 @@ tsd_cleanup(void *arg) {
 		break;
 	case tsd_state_nominal:
 	case tsd_state_nominal_slow:
-	case tsd_state_reincarnated:
+	case tsd_state_reincarnated: {
+		arena_t *arena = tsd->arena;
 		tcache_cleanup(tsd);
 		iarena_cleanup(tsd);
 		arena_cleanup(tsd);
+		/*
+		 * The flush above may leave dirty pages that no thread will tick
+		 * away: decay arena 0 (it held the cache's slot array) and the
+		 * thread's arena, purging the latter completely if nobody uses
+		 * it any more (a finished thread pool gives its memory back).
+		 */
+		tsdn_t *tsdn = tsd_tsdn(tsd);
+		arena_decay(tsdn, arena_get_from_ind(0), false, false);
+		if (arena != NULL) {
+			arena_decay(tsdn, arena, false, arena_nthreads_get(arena,
+			    false) == 0);
+		}
 		tsd->state = tsd_state_purgatory;
 		/* Leave the key unset: pthread calls us again only if
 		 * somebody re-arms it (reincarnation does). */
 		break;
+	}
 	case tsd_state_purgatory:
 		break;
 	default:

@@ -34,6 +34,9 @@ struct tsd_s {
 	arena_t *arena;		/* application binding */
 	arena_t *iarena;	/* internal-metadata binding */
 	uint64_t offset_state;
+	/* Allocator events until the next decay check of the thread's
+	 * arena (arena_decay_ticks). */
+	int32_t decay_ticker;
 	/* The thread's cache; valid while tcache_enabled. */
 	tcache_t tcache;
 };
