@@ -147,3 +147,31 @@ distclean: clean
 	rm -f config.mk jemalloc.pc bin/jemalloc-config include/jemalloc/jemalloc.h \
 		include/jemalloc/internal/jemalloc_internal_defs.h \
 		include/jemalloc/internal/size_classes.h
+
+# ==== benchmark suite (bench/) =========================================
+# Appended block; see bench/README.md.  `make bench` measures ours against
+# glibc, jemalloc 5.3, mimalloc and tcmalloc (BENCH_ROUNDS=N, BENCH_ONLY=...,
+# BENCH_ALLOCS=..., BENCH_CALLGRIND=0 are passed through to bench/run.py);
+# `make bench-quick` only checks that every workload runs correctly.
+BENCH_NAMES := microbench larson prodcons falseshare rptest mstress large frag
+BENCH_BINS := $(addprefix build/bench/,$(BENCH_NAMES)) build/bench/launch
+BENCH_PYTHON ?= python3
+
+build/bench/launch: bench/launch.c
+	@mkdir -p build/bench
+	$(CC) -O2 -o $@ $<
+
+build/bench/%: bench/%.c bench/bench_common.h
+	@mkdir -p build/bench
+	$(CC) -O2 -pthread -o $@ $< -ldl -lm
+
+bench-bins: $(BENCH_BINS)
+
+bench: lib bench-bins
+	$(BENCH_PYTHON) bench/run.py
+
+bench-quick: lib bench-bins
+	$(BENCH_PYTHON) bench/run.py --quick
+
+.PHONY: bench bench-quick bench-bins
+# ==== end of benchmark suite block =====================================
