@@ -256,6 +256,11 @@ def run_measured(timer, cmd, env, timeout, stdin_data=None):
             kill_group(p)
             return {"rc": None, "error": "timed out after %d s" % timeout,
                     "stdout": "", "stderr": ""}
+        except BaseException:
+            # The child runs in its own session (so it can be killed as a
+            # group); Ctrl-C does not reach it, so take it down here.
+            kill_group(p)
+            raise
         wall = time.perf_counter() - t0
         r = {"rc": p.returncode, "stdout": out, "stderr": err, "wall": wall}
         t = Timer.parse(tfile)
@@ -794,7 +799,7 @@ def write_markdown(args, allocs, wls, results, failed, skipped, cg, cg_err, time
             extra = " — no LD_PRELOAD"
         pkg = " (%s %s)" % (a["pkg"], a["version"]) if a["pkg"] else " (version %s)" % a["version"]
         md.append("- **%s**: %s%s%s" % (a["name"], a["label"], pkg, extra))
-    missing = [n for n, _, p, _ in ALLOCATORS
+    missing = [n for n, _, _, _ in ALLOCATORS
                if (not args.allocs or n in args.allocs) and n not in names]
     if missing:
         md.append("- not installed, skipped: " + ", ".join(missing))
@@ -828,6 +833,14 @@ def write_markdown(args, allocs, wls, results, failed, skipped, cg, cg_err, time
         summary_lines.append("  vs %-6s time %s  cpu %s  rss %s  (%d workloads)"
                              % (a, fmt(gw, 2), fmt(gc, 2), fmt(gr, 2), len(tw)))
     md.append("")
+    fails = ["%s/%s" % (w, a) for w in failed for a in failed[w]]
+    if fails:
+        md.append("**Failed runs (excluded from the means, details under each "
+                  "workload): %s.**\n" % ", ".join(fails))
+        summary_lines.append("  FAILED: " + ", ".join(fails))
+    if skipped:
+        md.append("Skipped workloads: %s.\n" % "; ".join(
+            "%s (%s)" % (w, why) for w, why in skipped.items()))
     md.append("![chart](results.png)\n")
     # Per workload
     for name, kind, desc in wls:
@@ -843,7 +856,6 @@ def write_markdown(args, allocs, wls, results, failed, skipped, cg, cg_err, time
         for a in names:
             s = A[name][a]
             if s is None:
-                err = failed[name].get(a, "no result")
                 md.append("| %s | FAILED | | | | | |" % a)
                 continue
             rt = fmt(o["wall"] / s["wall"], 2) if o and s["wall"] > 0 else "–"

@@ -5,6 +5,7 @@
 #include "large.h"
 #include "nstime.h"
 #include "decay.h"
+#include "conf.h"
 #include "sz.h"
 #include "tsd.h"
 
@@ -14,6 +15,8 @@ ssize_t opt_muzzy_decay_ms = MUZZY_DECAY_MS_DEFAULT;
 atomic_p_t arenas[MALLOCX_ARENA_LIMIT];
 unsigned narenas_auto;
 atomic_u_t narenas_total;
+
+static void arena_mutexes_unregister(arena_t *arena);
 
 /* --- small allocation ---------------------------------------------------- */
 
@@ -678,6 +681,121 @@ arena_muzzy_decay_ms_default_set(ssize_t ms) {
 	return false;
 }
 
+/* --- manual arenas --------------------------------------------------------------- */
+
+/* Frees the extents of every slab of a bin (bin lock held). */
+static void
+arena_bin_reset(tsd_t *tsd, arena_t *arena, bin_t *bin) {
+	tsdn_t *tsdn = tsd_tsdn(tsd);
+	malloc_mutex_lock(&bin->lock);
+	extent_t *slab;
+	if (bin->slabcur != NULL) {
+		slab = bin->slabcur;
+		bin->slabcur = NULL;
+		malloc_mutex_unlock(&bin->lock);
+		arena_slab_dalloc(tsdn, arena, slab);
+		malloc_mutex_lock(&bin->lock);
+	}
+	while ((slab = extent_heap_remove_first(&bin->slabs_nonfull)) != NULL) {
+		malloc_mutex_unlock(&bin->lock);
+		arena_slab_dalloc(tsdn, arena, slab);
+		malloc_mutex_lock(&bin->lock);
+	}
+	while ((slab = ql_first(&bin->slabs_full)) != NULL) {
+		ql_remove(&bin->slabs_full, slab, ql_link);
+		malloc_mutex_unlock(&bin->lock);
+		arena_slab_dalloc(tsdn, arena, slab);
+		malloc_mutex_lock(&bin->lock);
+	}
+	if (config_stats) {
+		bin->stats.curregs = 0;
+		bin->stats.curslabs = 0;
+	}
+	malloc_mutex_unlock(&bin->lock);
+}
+
+void
+arena_reset(tsd_t *tsd, arena_t *arena) {
+	tsdn_t *tsdn = tsd_tsdn(tsd);
+	/* Large allocations: manual arenas list them. */
+	malloc_mutex_lock(&arena->large_mtx);
+	extent_t *extent;
+	while ((extent = ql_first(&arena->large)) != NULL) {
+		ql_remove(&arena->large, extent, ql_link);
+		malloc_mutex_unlock(&arena->large_mtx);
+		arena_extent_dalloc_large_prep(tsdn, arena, extent);
+		extent_hooks_t *extent_hooks = NULL;
+		arena_extents_dirty_dalloc(tsdn, arena, &extent_hooks, extent);
+		malloc_mutex_lock(&arena->large_mtx);
+	}
+	malloc_mutex_unlock(&arena->large_mtx);
+	for (unsigned i = 0; i < NBINS; i++)
+		arena_bin_reset(tsd, arena, &arena->bins[i]);
+	atomic_store_zu(&arena->nactive, 0, ATOMIC_RELAXED);
+}
+
+/*
+ * Releases everything of an arena that has been reset: dirty and muzzy
+ * pages are purged into retained, retained extents go to the destroy hook,
+ * and the arena's base (holding the arena itself) is unmapped.
+ */
+void
+arena_destroy_final(tsd_t *tsd, arena_t *arena) {
+	tsdn_t *tsdn = tsd_tsdn(tsd);
+	arena_decay(tsdn, arena, false, true);
+	extent_hooks_t *extent_hooks = NULL;
+	extent_t *extent;
+	while ((extent = extents_evict(tsdn, arena, &extent_hooks,
+	    &arena->extents_retained, 0)) != NULL)
+		extent_destroy_wrapper(tsdn, arena, &extent_hooks, extent);
+	arena_mutexes_unregister(arena);
+	base_delete(tsdn, arena->base);
+}
+
+extent_hooks_t *
+arena_set_extent_hooks(tsd_t *tsd, arena_t *arena,
+    extent_hooks_t *extent_hooks) {
+	return base_extent_hooks_set(arena->base, extent_hooks);
+}
+
+const char *
+arena_dss_prec_get(arena_t *arena) {
+	return dss_prec_names[atomic_load_u(&arena->dss_prec, ATOMIC_RELAXED)];
+}
+
+/* Without sbrk support only "disabled" can be set (facts §4: EFAULT). */
+bool
+arena_dss_prec_set(arena_t *arena, const char *prec) {
+	if (strcmp(prec, "disabled") != 0)
+		return true;
+	atomic_store_u(&arena->dss_prec, 0, ATOMIC_RELAXED);
+	return false;
+}
+
+size_t
+arena_retain_grow_limit_get(arena_t *arena) {
+	malloc_mutex_lock(&arena->extent_grow_mtx);
+	size_t limit = sz_pind2sz(arena->retain_grow_limit);
+	malloc_mutex_unlock(&arena->extent_grow_mtx);
+	return limit;
+}
+
+/* Rounds the limit down to a page-size class; true if out of range. */
+bool
+arena_retain_grow_limit_set(arena_t *arena, size_t limit) {
+	if (limit < PAGE || limit > LARGE_MAXCLASS)
+		return true;
+	unsigned pind = sz_psz2ind(limit);
+	if (sz_pind2sz(pind) > limit)
+		pind--;
+	malloc_mutex_lock(&arena->extent_grow_mtx);
+	arena->retain_grow_limit = pind;
+	if (arena->extent_grow_next > pind)
+		arena->extent_grow_next = pind;
+	malloc_mutex_unlock(&arena->extent_grow_mtx);
+	return false;
+}
+
 /* --- threads -------------------------------------------------------------------- */
 
 unsigned
@@ -770,6 +888,7 @@ arena_new(tsdn_t *tsdn, unsigned ind, extent_hooks_t *extent_hooks) {
 	if (malloc_mutex_init(&arena->extent_avail_mtx, "extent_avail",
 	    WITNESS_RANK_EXTENT_AVAIL))
 		goto label_error;
+	atomic_store_u(&arena->dss_prec, 0, ATOMIC_RELAXED);
 	arena->base = base;
 	arena->create_time_ns = nstime_now_ns();
 	for (unsigned i = 0; i < NBINS; i++) {

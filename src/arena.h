@@ -73,6 +73,9 @@ struct arena_s {
 	malloc_mutex_t extent_avail_mtx;
 	extent_heap_t extent_avail;
 
+	/* dss precedence (index into dss_prec_names); atomic. */
+	atomic_u_t dss_prec;
+
 	base_t *base;
 	uint64_t create_time_ns;
 	arena_stats_t stats;
@@ -154,6 +157,25 @@ ssize_t arena_dirty_decay_ms_default_get(void);
 bool arena_dirty_decay_ms_default_set(ssize_t ms);
 ssize_t arena_muzzy_decay_ms_default_get(void);
 bool arena_muzzy_decay_ms_default_set(ssize_t ms);
+
+/* --- manual arenas (arenas.create, arena.<i>.*) ------------------------- */
+
+/* Creates an arena beyond the automatic ones; *r_ind gets its index. */
+bool arena_create(tsdn_t *tsdn, extent_hooks_t *extent_hooks,
+    unsigned *r_ind);
+/* Frees every allocation of a manual arena (its caches must be flushed). */
+void arena_reset(tsd_t *tsd, arena_t *arena);
+/* Resets, purges and unmaps a manual arena with no threads; its index is
+ * reused.  Returns true if the arena cannot be destroyed. */
+bool arena_destroy(tsd_t *tsd, arena_t *arena);
+void arena_destroy_final(tsd_t *tsd, arena_t *arena);
+extent_hooks_t *arena_set_extent_hooks(tsd_t *tsd, arena_t *arena,
+    extent_hooks_t *extent_hooks);
+/* dss precedence: "disabled" only, until the dss module exists. */
+const char *arena_dss_prec_get(arena_t *arena);
+bool arena_dss_prec_set(arena_t *arena, const char *prec);
+size_t arena_retain_grow_limit_get(arena_t *arena);
+bool arena_retain_grow_limit_set(arena_t *arena, size_t limit);
 
 unsigned arena_nthreads_get(arena_t *arena, bool internal);
 void arena_nthreads_inc(arena_t *arena, bool internal);

@@ -32,13 +32,9 @@ static void
 base_unmap(tsdn_t *tsdn, extent_hooks_t *extent_hooks, unsigned ind,
     void *addr, size_t size) {
 	if (extent_hooks == &extent_hooks_default) {
-		if (!extent_dalloc_mmap(addr, size))
-			return;
-		if (!pages_decommit(addr, size))
-			return;
-		if (!pages_purge_forced(addr, size))
-			return;
-		pages_purge_lazy(addr, size);
+		/* Base blocks are never shared with extents: even with
+		 * retain, unmapping them cannot fragment anything. */
+		pages_unmap(addr, size);
 		return;
 	}
 	extent_hook_pre_reentrancy(tsdn);

@@ -107,6 +107,46 @@ arena_init(tsdn_t *tsdn, unsigned ind, extent_hooks_t *extent_hooks) {
 	return arena;
 }
 
+/* Indices of destroyed manual arenas, for reuse by arenas.create. */
+static unsigned arenas_destroyed[MALLOCX_ARENA_LIMIT];
+static unsigned narenas_destroyed;
+
+bool
+arena_create(tsdn_t *tsdn, extent_hooks_t *extent_hooks, unsigned *r_ind) {
+	malloc_mutex_lock(&arenas_lock);
+	unsigned ind = narenas_destroyed > 0 ?
+	    arenas_destroyed[--narenas_destroyed] : narenas_total_get();
+	arena_t *arena = arena_init_locked(tsdn, ind, extent_hooks);
+	if (arena == NULL && ind < narenas_total_get() && arena_get_from_ind(ind)
+	    == NULL)
+		arenas_destroyed[narenas_destroyed++] = ind;
+	malloc_mutex_unlock(&arenas_lock);
+	if (arena == NULL)
+		return true;
+	*r_ind = ind;
+	return false;
+}
+
+bool
+arena_destroy(tsd_t *tsd, arena_t *arena) {
+	if (arena_is_auto(arena))
+		return true;
+	if (arena_nthreads_get(arena, false) != 0 || arena_nthreads_get(arena,
+	    true) != 0)
+		return true;
+	arena_reset(tsd, arena);
+	unsigned ind = arena->ind;
+	malloc_mutex_lock(&arenas_lock);
+	arena_set(ind, NULL);
+	malloc_mutex_unlock(&arenas_lock);
+	arena_destroy_final(tsd, arena);
+	/* Only now may arenas.create hand the index out again. */
+	malloc_mutex_lock(&arenas_lock);
+	arenas_destroyed[narenas_destroyed++] = ind;
+	malloc_mutex_unlock(&arenas_lock);
+	return false;
+}
+
 /* Arena ind, created on demand if it is an automatic one. */
 arena_t *
 arena_get(tsdn_t *tsdn, unsigned ind, bool init_if_missing) {
