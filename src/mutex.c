@@ -6,6 +6,58 @@
 
 unsigned ncpus = 1;
 
+/* --- witness ------------------------------------------------------------------ */
+
+static __thread const malloc_mutex_t *witness_held[WITNESS_MAX_HELD];
+static __thread unsigned witness_nheld;
+static __thread bool witness_forking;
+
+void
+witness_lock_error(const malloc_mutex_t *held, const malloc_mutex_t *acquired) {
+	malloc_printf("<jemalloc>: Lock rank order reversal: acquiring "
+	    "\"%s\" (rank %u) while holding \"%s\" (rank %u)\n",
+	    acquired->name, (unsigned)acquired->rank, held->name,
+	    (unsigned)held->rank);
+	jemalloc_abort();
+}
+
+void
+witness_pre_lock(malloc_mutex_t *mutex) {
+	if (witness_forking || mutex->rank == WITNESS_RANK_OMIT)
+		return;
+	for (unsigned i = 0; i < witness_nheld; i++) {
+		const malloc_mutex_t *h = witness_held[i];
+		if (h->rank >= mutex->rank)
+			witness_lock_error(h, mutex);
+	}
+	if (witness_nheld < WITNESS_MAX_HELD)
+		witness_held[witness_nheld++] = mutex;
+}
+
+void
+witness_post_unlock(malloc_mutex_t *mutex) {
+	if (witness_forking || mutex->rank == WITNESS_RANK_OMIT)
+		return;
+	for (unsigned i = witness_nheld; i-- > 0;) {
+		if (witness_held[i] == mutex) {
+			witness_held[i] = witness_held[--witness_nheld];
+			return;
+		}
+	}
+}
+
+void
+witness_fork_begin(void) {
+	witness_forking = true;
+}
+
+void
+witness_fork_end(void) {
+	witness_forking = false;
+}
+
+/* --- registry ------------------------------------------------------------------ */
+
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
 static malloc_mutex_t *registry_head;
 
@@ -71,6 +123,7 @@ registry_next_rank(long prev, long *next) {
 
 void
 malloc_mutex_prefork_all(void) {
+	witness_fork_begin();
 	pthread_mutex_lock(&registry_lock);
 	long rank = -1;
 	while (registry_next_rank(rank, &rank)) {
@@ -87,6 +140,7 @@ malloc_mutex_postfork_parent_all(void) {
 	for (malloc_mutex_t *m = registry_head; m != NULL; m = m->reg_next)
 		malloc_mutex_unlock(m);
 	pthread_mutex_unlock(&registry_lock);
+	witness_fork_end();
 }
 
 /* The child's other threads are gone: start every lock afresh. */
@@ -100,6 +154,8 @@ malloc_mutex_postfork_child_all(void) {
 		}
 	}
 	pthread_mutex_init(&registry_lock, NULL);
+	witness_nheld = 0;
+	witness_fork_end();
 }
 
 /* Spin for a while on a multi-core machine, then block. */

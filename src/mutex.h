@@ -54,6 +54,20 @@ typedef struct malloc_mutex_s {
 bool malloc_mutex_init(malloc_mutex_t *mutex, const char *name,
     witness_rank_t rank);
 void malloc_mutex_lock_slow(malloc_mutex_t *mutex);
+
+/*
+ * Witness (debug builds): every thread keeps the locks it holds; taking a
+ * lock whose rank is not above every held lock's rank stops the process
+ * naming both.  Leaf-rank locks (bins) may not be held with another leaf.
+ */
+#define WITNESS_MAX_HELD 32
+void witness_lock_error(const malloc_mutex_t *held,
+    const malloc_mutex_t *acquired);
+void witness_pre_lock(malloc_mutex_t *mutex);
+void witness_post_unlock(malloc_mutex_t *mutex);
+/* The fork handlers take every lock at once: no order checking then. */
+void witness_fork_begin(void);
+void witness_fork_end(void);
 /* Removes a mutex whose memory is about to be released. */
 void malloc_mutex_unregister(malloc_mutex_t *mutex);
 /* Fork: lock every registered mutex by ascending rank, unlock in the
@@ -74,6 +88,8 @@ malloc_mutex_note_locked_(malloc_mutex_t *mutex) {
 
 static inline void
 malloc_mutex_lock(malloc_mutex_t *mutex) {
+	if (config_debug)
+		witness_pre_lock(mutex);
 	if (unlikely(pthread_mutex_trylock(&mutex->lock) != 0))
 		malloc_mutex_lock_slow(mutex);
 	malloc_mutex_note_locked_(mutex);
@@ -84,14 +100,18 @@ static inline bool
 malloc_mutex_trylock(malloc_mutex_t *mutex) {
 	if (pthread_mutex_trylock(&mutex->lock) != 0)
 		return true;
+	if (config_debug)
+		witness_pre_lock(mutex);
 	malloc_mutex_note_locked_(mutex);
 	return false;
 }
 
 static inline void
 malloc_mutex_unlock(malloc_mutex_t *mutex) {
-	if (config_debug)
+	if (config_debug) {
 		mutex->locked = false;
+		witness_post_unlock(mutex);
+	}
 	pthread_mutex_unlock(&mutex->lock);
 }
 
