@@ -6,6 +6,7 @@
 #include "nstime.h"
 #include "decay.h"
 #include "conf.h"
+#include "background_thread.h"
 #include "sz.h"
 #include "tsd.h"
 
@@ -547,7 +548,10 @@ arena_decay_to_limit(tsdn_t *tsdn, arena_t *arena, decay_t *decay,
 /* One decay step of one curve; all purges everything. */
 static void
 arena_decay_impl(tsdn_t *tsdn, arena_t *arena, decay_t *decay,
-    extents_t *extents, bool all) {
+    extents_t *extents, bool is_background_thread, bool all) {
+	/* With background threads, purging on schedule is their job. */
+	if (!all && !is_background_thread && background_thread_enabled())
+		return;
 	if (all) {
 		malloc_mutex_lock(&decay->mtx);
 		arena_decay_to_limit(tsdn, arena, decay, extents, true, 0);
@@ -581,9 +585,9 @@ void
 arena_decay(tsdn_t *tsdn, arena_t *arena, bool is_background_thread,
     bool all) {
 	arena_decay_impl(tsdn, arena, &arena->decay_dirty,
-	    &arena->extents_dirty, all);
+	    &arena->extents_dirty, is_background_thread, all);
 	arena_decay_impl(tsdn, arena, &arena->decay_muzzy,
-	    &arena->extents_muzzy, all);
+	    &arena->extents_muzzy, is_background_thread, all);
 }
 
 void
@@ -611,7 +615,9 @@ arena_extents_dirty_dalloc(tsdn_t *tsdn, arena_t *arena,
 	/* dirty_decay_ms 0: nothing stays dirty. */
 	if (arena_dirty_decay_ms_get(arena) == 0) {
 		arena_decay_impl(tsdn, arena, &arena->decay_dirty,
-		    &arena->extents_dirty, true);
+		    &arena->extents_dirty, false, true);
+	} else if (background_thread_enabled()) {
+		background_thread_wakeup_early(arena->ind);
 	}
 }
 
@@ -639,7 +645,7 @@ arena_decay_ms_set(tsdn_t *tsdn, arena_t *arena, decay_t *decay,
 	decay_reinit(decay, ms, extents_npages_get(extents));
 	malloc_mutex_unlock(&decay->mtx);
 	/* A shorter time may make pages due at once. */
-	arena_decay_impl(tsdn, arena, decay, extents, false);
+	arena_decay_impl(tsdn, arena, decay, extents, false, false);
 	return false;
 }
 

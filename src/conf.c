@@ -3,6 +3,7 @@
 #include "conf.h"
 #include "tcache.h"
 #include "arena.h"
+#include "background_thread.h"
 #include "extent.h"
 #include "extent_mmap.h"
 #include "nstime.h"
@@ -23,8 +24,6 @@ bool opt_xmalloc = false;
 const char *opt_dss = "secondary";
 percpu_arena_mode_t opt_percpu_arena = percpu_arena_disabled;
 metadata_thp_mode_t opt_metadata_thp = metadata_thp_disabled;
-bool opt_background_thread = false;
-size_t opt_max_background_threads = MALLOCX_ARENA_LIMIT;
 bool opt_stats_print = false;
 char opt_stats_print_opts[sizeof("Jgmdablx")] = "";
 

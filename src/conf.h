@@ -30,8 +30,6 @@ extern bool opt_xmalloc;
 extern const char *opt_dss;
 extern percpu_arena_mode_t opt_percpu_arena;
 extern metadata_thp_mode_t opt_metadata_thp;
-extern bool opt_background_thread;
-extern size_t opt_max_background_threads;
 extern bool opt_stats_print;
 extern char opt_stats_print_opts[];
 extern const char *const percpu_arena_mode_names[];

@@ -12,6 +12,7 @@
  */
 #include "jemalloc_internal.h"
 #include "arena.h"
+#include "background_thread.h"
 #include "base.h"
 #include "conf.h"
 #include "ctl.h"
@@ -340,6 +341,8 @@ static bool
 malloc_init_hard_recursible(void) {
 	malloc_init_state = malloc_init_recursible;
 	ncpus = malloc_ncpus();
+	if (background_thread_boot())
+		return true;
 	/* pthread_atfork may allocate: arena 0 serves it. */
 	if (pthread_atfork(jemalloc_prefork, jemalloc_postfork_parent,
 	    jemalloc_postfork_child) != 0) {
@@ -432,6 +435,7 @@ malloc_init_hard(void) {
 	malloc_mutex_unlock(&init_lock);
 	post_reentrancy(tsd);
 	malloc_tsd_boot1();
+	background_thread_boot_start(tsd);
 	return false;
 }
 
@@ -1308,6 +1312,7 @@ jemalloc_postfork_child(void) {
 	if (!malloc_initialized())
 		return;
 	malloc_mutex_postfork_child_all();
+	background_thread_postfork_child();
 	tsdn_t *tsdn = tsd_tsdn(tsd_fetch());
 	unsigned narenas = narenas_total_get();
 	for (unsigned i = 0; i < narenas; i++) {
