@@ -29,6 +29,9 @@ extern bool opt_xmalloc;
 
 extern const char *opt_dss;
 extern percpu_arena_mode_t opt_percpu_arena;
+/* Defined by background_thread.c. */
+extern bool opt_background_thread;
+extern size_t opt_max_background_threads;
 extern metadata_thp_mode_t opt_metadata_thp;
 extern bool opt_stats_print;
 extern char opt_stats_print_opts[];
