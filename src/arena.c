@@ -19,6 +19,83 @@ atomic_u_t narenas_total;
 
 static void arena_mutexes_unregister(arena_t *arena);
 
+/* --- memory limit ---------------------------------------------------------------- */
+
+size_t opt_mem_limit_soft = 0;
+size_t opt_mem_limit_hard = 0;
+static atomic_zu_t mem_limit_soft;
+static atomic_zu_t mem_limit_hard;
+/* Set while one thread purges for the soft limit; others go on. */
+static atomic_b_t mem_limit_purging;
+
+size_t
+mem_limit_soft_get(void) {
+	return atomic_load_zu(&mem_limit_soft, ATOMIC_RELAXED);
+}
+
+size_t
+mem_limit_hard_get(void) {
+	return atomic_load_zu(&mem_limit_hard, ATOMIC_RELAXED);
+}
+
+void
+arena_purge_all_arenas(tsdn_t *tsdn) {
+	unsigned n = atomic_load_u(&narenas_total, ATOMIC_ACQUIRE);
+	for (unsigned i = 0; i < n; i++) {
+		arena_t *arena = arena_get_from_ind(i);
+		if (arena != NULL)
+			arena_decay(tsdn, arena, false, true);
+	}
+}
+
+/* Over the soft limit: purge everything purgeable, one thread at a time. */
+static void
+mem_limit_soft_check(tsdn_t *tsdn) {
+	size_t soft = mem_limit_soft_get();
+	if (soft == 0 || extent_footprint_get() <= soft)
+		return;
+	if (atomic_exchange_b(&mem_limit_purging, true, ATOMIC_ACQUIRE))
+		return;
+	arena_purge_all_arenas(tsdn);
+	atomic_store_b(&mem_limit_purging, false, ATOMIC_RELEASE);
+}
+
+void
+mem_limit_soft_set(tsdn_t *tsdn, size_t limit) {
+	atomic_store_zu(&mem_limit_soft, limit, ATOMIC_RELAXED);
+	mem_limit_soft_check(tsdn);
+}
+
+void
+mem_limit_hard_set(tsdn_t *tsdn, size_t limit) {
+	atomic_store_zu(&mem_limit_hard, limit, ATOMIC_RELAXED);
+	if (limit != 0 && extent_footprint_get() > limit)
+		arena_purge_all_arenas(tsdn);
+}
+
+/*
+ * Retained or new memory for an arena, within the memory limit: over the
+ * hard limit everything purgeable is purged first and the request fails if
+ * that is not enough (the caller answers NULL/ENOMEM); over the soft limit
+ * the purge happens after the allocation.
+ */
+static extent_t *
+arena_extent_alloc_fresh(tsdn_t *tsdn, arena_t *arena,
+    extent_hooks_t **r_extent_hooks, void *new_addr, size_t size, size_t pad,
+    size_t alignment, bool slab, unsigned szind, bool *zero, bool *commit) {
+	size_t hard = mem_limit_hard_get();
+	if (unlikely(hard != 0) && extent_footprint_get() + size + pad > hard) {
+		arena_purge_all_arenas(tsdn);
+		if (extent_footprint_get() + size + pad > hard)
+			return NULL;
+	}
+	extent_t *extent = extent_alloc_wrapper(tsdn, arena, r_extent_hooks,
+	    new_addr, size, pad, alignment, slab, szind, zero, commit);
+	if (extent != NULL)
+		mem_limit_soft_check(tsdn);
+	return extent;
+}
+
 /* --- small allocation ---------------------------------------------------- */
 
 static void *
@@ -54,7 +131,7 @@ arena_slab_alloc(tsdn_t *tsdn, arena_t *arena, unsigned binind,
 	if (slab == NULL) {
 		zero = false;
 		commit = true;
-		slab = extent_alloc_wrapper(tsdn, arena, &extent_hooks, NULL,
+		slab = arena_extent_alloc_fresh(tsdn, arena, &extent_hooks, NULL,
 		    bin_info->slab_size, 0, PAGE, true, binind, &zero, &commit);
 	}
 	if (slab == NULL)
@@ -212,6 +289,15 @@ arena_malloc_small(tsdn_t *tsdn, arena_t *arena, unsigned binind, bool zero) {
  * regions go in allocation order from the top of the stack, so the lowest
  * addresses are handed out first.
  */
+/* In-place growth of a large extent takes fresh memory too. */
+extent_t *
+arena_extent_alloc_fresh_at(tsdn_t *tsdn, arena_t *arena,
+    extent_hooks_t **r_extent_hooks, void *new_addr, size_t size, bool *zero,
+    bool *commit) {
+	return arena_extent_alloc_fresh(tsdn, arena, r_extent_hooks, new_addr,
+	    size, 0, PAGE, false, NSIZES, zero, commit);
+}
+
 void
 arena_tcache_fill_small(tsdn_t *tsdn, arena_t *arena, tcache_t *tcache,
     cache_bin_t *tbin, unsigned binind, unsigned nfill) {
@@ -440,8 +526,9 @@ arena_extent_alloc_large(tsdn_t *tsdn, arena_t *arena, size_t usize,
 		    szind, zero, &commit);
 	}
 	if (extent == NULL) {
-		extent = extent_alloc_wrapper(tsdn, arena, &extent_hooks, NULL,
-		    usize, sz_large_pad, alignment, false, szind, zero, &commit);
+		extent = arena_extent_alloc_fresh(tsdn, arena, &extent_hooks,
+		    NULL, usize, sz_large_pad, alignment, false, szind, zero,
+		    &commit);
 	}
 	if (extent != NULL) {
 		if (config_stats)
@@ -917,6 +1004,8 @@ arena_boot(void) {
 	decay_boot();
 	arena_dirty_decay_ms_default_set(opt_dirty_decay_ms);
 	arena_muzzy_decay_ms_default_set(opt_muzzy_decay_ms);
+	atomic_store_zu(&mem_limit_soft, opt_mem_limit_soft, ATOMIC_RELAXED);
+	atomic_store_zu(&mem_limit_hard, opt_mem_limit_hard, ATOMIC_RELAXED);
 }
 
 /* --- fork ------------------------------------------------------------------------ */

@@ -158,6 +158,21 @@ bool arena_dirty_decay_ms_default_set(ssize_t ms);
 ssize_t arena_muzzy_decay_ms_default_get(void);
 bool arena_muzzy_decay_ms_default_set(ssize_t ms);
 
+/* --- memory limit (an extension; see doc/deviations.md) ------------------- */
+
+/* Option values (bytes, 0 = none); the live bounds are atomics. */
+extern size_t opt_mem_limit_soft;
+extern size_t opt_mem_limit_hard;
+size_t mem_limit_soft_get(void);
+size_t mem_limit_hard_get(void);
+void mem_limit_soft_set(tsdn_t *tsdn, size_t limit);
+void mem_limit_hard_set(tsdn_t *tsdn, size_t limit);
+/* Purges every dirty and muzzy page of every arena. */
+void arena_purge_all_arenas(tsdn_t *tsdn);
+extent_t *arena_extent_alloc_fresh_at(tsdn_t *tsdn, arena_t *arena,
+    extent_hooks_t **r_extent_hooks, void *new_addr, size_t size, bool *zero,
+    bool *commit);
+
 /* --- manual arenas (arenas.create, arena.<i>.*) ------------------------- */
 
 /* Creates an arena beyond the automatic ones; *r_ind gets its index. */

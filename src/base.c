@@ -24,6 +24,8 @@ base_map(tsdn_t *tsdn, extent_hooks_t *extent_hooks, unsigned ind,
 		    &zero, &commit, ind);
 		extent_hook_post_reentrancy(tsdn);
 	}
+	if (addr != NULL)
+		extent_footprint_add(size);
 	return addr;
 }
 
@@ -31,6 +33,7 @@ base_map(tsdn_t *tsdn, extent_hooks_t *extent_hooks, unsigned ind,
 static void
 base_unmap(tsdn_t *tsdn, extent_hooks_t *extent_hooks, unsigned ind,
     void *addr, size_t size) {
+	extent_footprint_sub(size);
 	if (extent_hooks == &extent_hooks_default) {
 		/* Base blocks are never shared with extents: even with
 		 * retain, unmapping them cannot fragment anything. */

@@ -93,6 +93,11 @@ static const conf_opt_t conf_opts[] = {
 	{"lg_tcache_max", CONF_SSIZE_T, &opt_lg_tcache_max, -1, 63, false, NULL,
 	    0, false},
 	{"thp", CONF_ENUM, &opt_thp, 0, 0, false, thp_mode_names, 3, false},
+	/* Extensions (not in jemalloc 5.1.0): see doc/deviations.md. */
+	{"mem_limit_soft", CONF_SIZE_T, &opt_mem_limit_soft, 0, SIZE_MAX, false,
+	    NULL, 0, false},
+	{"mem_limit_hard", CONF_SIZE_T, &opt_mem_limit_hard, 0, SIZE_MAX, false,
+	    NULL, 0, false},
 };
 
 static void

@@ -9,6 +9,23 @@
 
 size_t opt_lg_extent_max_active_fit = 6;
 
+static atomic_zu_t extent_footprint;
+
+size_t
+extent_footprint_get(void) {
+	return atomic_load_zu(&extent_footprint, ATOMIC_RELAXED);
+}
+
+void
+extent_footprint_add(size_t size) {
+	atomic_fetch_add_zu(&extent_footprint, size, ATOMIC_RELAXED);
+}
+
+void
+extent_footprint_sub(size_t size) {
+	atomic_fetch_sub_zu(&extent_footprint, size, ATOMIC_RELAXED);
+}
+
 /* --- default hooks ---------------------------------------------------------- */
 
 static void *extent_alloc_default(extent_hooks_t *extent_hooks,
@@ -1173,6 +1190,9 @@ extent_alloc_wrapper(tsdn_t *tsdn, arena_t *arena,
 		extent = extent_alloc_wrapper_hard(tsdn, arena, r_extent_hooks,
 		    new_addr, size, pad, alignment, slab, szind, zero, commit);
 	}
+	/* Retained or new memory joins the footprint. */
+	if (extent != NULL)
+		extent_footprint_add(extent_size_get(extent));
 	return extent;
 }
 
@@ -1216,6 +1236,8 @@ void
 extent_dalloc_wrapper(tsdn_t *tsdn, arena_t *arena,
     extent_hooks_t **r_extent_hooks, extent_t *extent) {
 	assert(extent_base_get(extent) != NULL);
+	/* Leaves the footprint: unmapped, or purged into retained. */
+	extent_footprint_sub(extent_size_get(extent));
 	extent_deregister(tsdn, extent);
 	if (!extent_dalloc_wrapper_try(tsdn, arena, r_extent_hooks, extent))
 		return;

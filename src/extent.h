@@ -95,6 +95,15 @@ size_t extent_size_quantize_ceil(size_t size);
 void extent_rtree_szind_slab_update(tsdn_t *tsdn, extent_t *extent,
     unsigned szind, bool slab);
 
+/*
+ * Footprint: bytes of active, dirty and muzzy extents plus base metadata,
+ * i.e. memory that is or may be resident (retained and unmapped memory
+ * is not).  The memory limit (arena.c) compares it to its bounds.
+ */
+size_t extent_footprint_get(void);
+void extent_footprint_add(size_t size);
+void extent_footprint_sub(size_t size);
+
 /* Looks up the extent that owns ptr (NULL if none). */
 extent_t *extent_lookup(tsdn_t *tsdn, const void *ptr, bool dependent);
 

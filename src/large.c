@@ -92,9 +92,9 @@ large_ralloc_no_move_expand(tsdn_t *tsdn, extent_t *extent, size_t usize,
 		    PAGE, false, NSIZES, &is_zeroed_trail, &commit);
 	}
 	if (trail == NULL) {
-		trail = extent_alloc_wrapper(tsdn, arena, &extent_hooks,
-		    extent_past_get(extent), trailsize, 0, PAGE, false, NSIZES,
-		    &is_zeroed_trail, &commit);
+		trail = arena_extent_alloc_fresh_at(tsdn, arena, &extent_hooks,
+		    extent_past_get(extent), trailsize, &is_zeroed_trail,
+		    &commit);
 	}
 	if (trail == NULL)
 		return true;
