@@ -814,7 +814,9 @@ je_malloc(size_t size) {
 		    tsd_state_nominal)) {
 			unsigned ind = sz_size2index_lookup(size);
 			cache_bin_t TSD_FAST_AS *bin =
-			    &tsd->tcache.bins_small[ind];
+			    (cache_bin_t TSD_FAST_AS *)((uintptr_t)
+			    tsd->tcache.bins_small + (size_t)ind *
+			    sizeof(cache_bin_t));
 			void **head = bin->stack_head;
 			if (likely(head != bin->low_water)) {
 				TSD_TICK_OR_GOTO(tsd->tcache.gc_ticker,
@@ -966,21 +968,29 @@ je_free(void *ptr) {
 		    rtree_leafkey(key))) {
 			uint64_t bits = rtree_leaf_elm_bits_read(
 			    &c->leaf[rtree_leaf_subkey(key)], true);
-			unsigned szind = rtree_leaf_elm_bits_szind_get(bits);
-			cache_bin_t TSD_FAST_AS *bin =
-			    &tsd->tcache.bins_small[szind];
-			if (likely(rtree_leaf_elm_bits_slab_get(bits) &&
-			    bin->stack_head != bin->full)) {
-				TSD_TICK_OR_GOTO(tsd->tcache.gc_ticker,
-				    label_slow);
-				void **head = bin->stack_head - 1;
-				bin->stack_head = head;
-				*head = ptr;
-				if (config_stats) {
-					tsd->thread_deallocated +=
-					    sz_index2size(szind);
+			/* Small classes are exactly the slab ones. */
+			size_t szind = (size_t)rtree_leaf_elm_bits_szind_get(
+			    bits);
+			if (likely(szind < NBINS)) {
+				/* Integer arithmetic: GCC re-derives
+				 * address-space pointers per use. */
+				cache_bin_t TSD_FAST_AS *bin =
+				    (cache_bin_t TSD_FAST_AS *)((uintptr_t)
+				    tsd->tcache.bins_small + szind *
+				    sizeof(cache_bin_t));
+				void **head = bin->stack_head;
+				if (likely(head != bin->full)) {
+					TSD_TICK_OR_GOTO(tsd->tcache.gc_ticker,
+					    label_slow);
+					bin->stack_head = head - 1;
+					head[-1] = ptr;
+					if (config_stats) {
+						tsd->thread_deallocated +=
+						    sz_index2size((unsigned)
+						    szind);
+					}
+					return;
 				}
-				return;
 			}
 		}
 	}
