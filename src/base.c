@@ -5,8 +5,51 @@
 #include "extent_mmap.h"
 #include "pages.h"
 #include "sz.h"
+#include "conf.h"
 
 static base_t *b0;
+
+/* metadata_thp:auto advises hugepages from a base's 2nd block on (b0's
+ * 5th), where metadata is known to be large enough to fill them. */
+#define BASE_AUTO_THP_THRESHOLD 2
+#define BASE_AUTO_THP_THRESHOLD_A0 5
+
+/* THP for metadata only means something under the kernel's madvise mode. */
+static bool
+metadata_thp_madvise(void) {
+	return opt_metadata_thp != metadata_thp_disabled &&
+	    init_system_thp_mode == thp_mode_default;
+}
+
+/* Advises one block and counts its hugepages (stats.metadata_thp). */
+static void
+base_block_thp(base_t *base, base_block_t *block) {
+	if (!pages_huge(block, block->size) && config_stats)
+		base->n_thp += block->size >> LG_HUGEPAGE;
+}
+
+/* base->mtx held. */
+static void
+base_thp_maybe_switch(base_t *base, base_block_t *block) {
+	if (!metadata_thp_madvise())
+		return;
+	if (opt_metadata_thp == metadata_thp_always) {
+		base_block_thp(base, block);
+		return;
+	}
+	if (base->auto_thp_switched) {
+		base_block_thp(base, block);
+		return;
+	}
+	unsigned threshold = base == b0 || b0 == NULL ?
+	    BASE_AUTO_THP_THRESHOLD_A0 : BASE_AUTO_THP_THRESHOLD;
+	if (base->nblocks >= threshold) {
+		/* Switch: every block so far gets the advice too. */
+		base->auto_thp_switched = true;
+		for (base_block_t *b = base->blocks; b != NULL; b = b->next)
+			base_block_thp(base, b);
+	}
+}
 
 /* Maps a block of size bytes, HUGEPAGE-aligned, through the hooks. */
 static void *
@@ -159,11 +202,13 @@ base_extent_alloc(tsdn_t *tsdn, base_t *base, size_t size, size_t alignment) {
 	    base->extent_sn_next;
 	block->next = base->blocks;
 	base->blocks = block;
+	base->nblocks++;
 	if (config_stats) {
 		base->allocated += sizeof(base_block_t);
 		base->resident += PAGE_CEILING(sizeof(base_block_t));
 		base->mapped += block->size;
 	}
+	base_thp_maybe_switch(base, block);
 	return &block->extent;
 }
 
@@ -194,6 +239,8 @@ base_new(tsdn_t *tsdn, unsigned ind, extent_hooks_t *extent_hooks) {
 	base->pind_last = pind_last;
 	base->extent_sn_next = extent_sn_next;
 	base->blocks = block;
+	base->nblocks = 1;
+	base->auto_thp_switched = false;
 	for (unsigned i = 0; i < NSIZES; i++)
 		extent_heap_new(&base->avail[i]);
 	if (config_stats) {
@@ -204,6 +251,8 @@ base_new(tsdn_t *tsdn, unsigned ind, extent_hooks_t *extent_hooks) {
 	}
 	base_extent_bump_alloc_post(base, &block->extent, gap_size, base,
 	    base_size);
+	if (metadata_thp_madvise() && opt_metadata_thp == metadata_thp_always)
+		base_block_thp(base, block);
 	return base;
 }
 

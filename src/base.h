@@ -24,6 +24,9 @@ struct base_s {
 	atomic_p_t extent_hooks;
 	malloc_mutex_t mtx;	/* protects everything below */
 	unsigned pind_last;	/* page-size class of the last block */
+	unsigned nblocks;
+	/* metadata_thp:auto has started advising hugepages for this base. */
+	bool auto_thp_switched;
 	size_t extent_sn_next;
 	base_block_t *blocks;
 	extent_heap_t avail[NSIZES];
