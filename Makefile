@@ -89,12 +89,12 @@ build/test/unit/%: test/unit/%.c $(LIB_OBJS) $(TEST_HARNESS) test/include/test.h
 	$(CC) $(TEST_CFLAGS) -iquote src -DJEMALLOC_UNIT_TEST -o $@ $< \
 		$(TEST_HARNESS) $(LIB_OBJS) $(LIB_LDLIBS)
 
-build/test/integration/%: test/integration/%.c lib/$(SO_NAME) $(TEST_HARNESS) test/include/test.h
+build/test/integration/%: test/integration/%.c lib/$(SO_NAME) lib/libjemalloc.so $(TEST_HARNESS) test/include/test.h
 	@mkdir -p build/test/integration
 	$(CC) $(TEST_CFLAGS) -o $@ $< $(TEST_HARNESS) -Llib -ljemalloc \
 		$(TEST_RPATH) -ldl
 
-build/test/stress/%: test/stress/%.c lib/$(SO_NAME) $(TEST_HARNESS) test/include/test.h
+build/test/stress/%: test/stress/%.c lib/$(SO_NAME) lib/libjemalloc.so $(TEST_HARNESS) test/include/test.h
 	@mkdir -p build/test/stress
 	$(CC) $(TEST_CFLAGS) -o $@ $< $(TEST_HARNESS) -Llib -ljemalloc \
 		$(TEST_RPATH) -ldl

@@ -76,7 +76,7 @@ main(int argc, char **argv)
 	double scale = bench_scale(argc, argv);
 	int dflt = ncpus() < 2 ? 2 : ncpus();
 	int nt = bench_threads(argc, argv, dflt);
-	uint64_t iters = scaled(scale, 100000, 1000);
+	uint64_t iters = scaled(scale, 200000, 1000);
 	pthread_t *th = xmalloc(sizeof(pthread_t) * (size_t)nt);
 	targ_t *args = calloc((size_t)nt, sizeof(targ_t));
 	uint64_t total = 0;

@@ -159,7 +159,7 @@ main(int argc, char **argv)
 	double scale = bench_scale(argc, argv);
 	int dflt = 2 * ncpus() < 4 ? 4 : 2 * ncpus();
 	int nt = bench_threads(argc, argv, dflt);
-	uint64_t steps = scaled(scale, 4000000, 20000) / (uint64_t)nt;
+	uint64_t steps = scaled(scale, 10000000, 20000) / (uint64_t)nt;
 	pthread_t *th = xmalloc(sizeof(pthread_t) * (size_t)nt);
 	targ_t *args = calloc((size_t)nt, sizeof(targ_t));
 	inboxes = calloc((size_t)nt, sizeof(inbox_t));

@@ -355,7 +355,7 @@ main(int argc, char **argv)
 		return callgrind_mode(argc, argv);
 
 	double scale = bench_scale(argc, argv);
-	uint64_t nsmall = scaled(scale, 300000, 10000);
+	uint64_t nsmall = scaled(scale, 600000, 10000);
 	uint64_t nlarge = scaled(scale, 20000, 200);
 	double total_small = 0.0;
 	char name[64];

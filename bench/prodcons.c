@@ -114,7 +114,7 @@ main(int argc, char **argv)
 {
 	double scale = bench_scale(argc, argv);
 	pthread_t tp, tc;
-	nobjs = scaled(scale, 2000000, 20000);
+	nobjs = scaled(scale, 4000000, 20000);
 	double t0 = now_s();
 	if (pthread_create(&tc, NULL, consumer, NULL) != 0 ||
 	    pthread_create(&tp, NULL, producer, NULL) != 0)

@@ -37,6 +37,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 BUILD = os.path.join(ROOT, "build", "bench")
 sys.path.insert(0, os.path.join(HERE, "real"))
+sys.dont_write_bytecode = True  # keep __pycache__ out of the source tree
 import sqlite_workload  # noqa: E402
 
 QUICK_SCALE = 0.05
@@ -716,16 +717,21 @@ def full(args, allocs, timer):
                 break
     elapsed = time.perf_counter() - t_start
     os.makedirs(args.out, exist_ok=True)
-    summary = write_markdown(args, allocs, wls, results, failed, skipped, cg, cg_err,
-                             timer, elapsed)
-    write_json(args, allocs, results, failed, skipped, cg)
     chart_ok = write_chart(args, allocs, wls, results)
+    if not chart_ok:
+        # Never leave a chart from an earlier run next to new tables.
+        stale = os.path.join(args.out, "results.png")
+        if os.path.exists(stale):
+            os.unlink(stale)
+    summary = write_markdown(args, allocs, wls, results, failed, skipped, cg, cg_err,
+                             timer, elapsed, chart_ok)
+    write_json(args, allocs, results, failed, skipped, cg)
     log("")
     log(summary)
     log("wrote %s" % os.path.join(args.out, "results.md"))
     if chart_ok:
         log("wrote %s" % os.path.join(args.out, "results.png"))
-    nfail = sum(len(v) for v in failed.values()) + len(cg_err)
+    nfail = sum(len(v) for v in failed.values()) + len([k for k in cg_err if k != "*"])
     log("bench: %.1f s total, %d failures" % (elapsed, nfail))
     return 1 if nfail else 0
 
@@ -760,6 +766,8 @@ def geomean(xs):
 def fmt(x, nd=3):
     if x is None:
         return "–"
+    if nd == 3 and x == int(x) and abs(x) < 1e9:
+        return "%d" % x
     if abs(x) >= 1000:
         return "%.0f" % x
     if abs(x) >= 100:
@@ -782,7 +790,8 @@ def machine_line():
         datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"))
 
 
-def write_markdown(args, allocs, wls, results, failed, skipped, cg, cg_err, timer, elapsed):
+def write_markdown(args, allocs, wls, results, failed, skipped, cg, cg_err, timer, elapsed,
+                   chart_ok):
     names = [a["name"] for a in allocs]
     A = {w[0]: {a: agg(results[w[0]][a]) for a in names} for w in wls}
     md = []
@@ -792,12 +801,13 @@ def write_markdown(args, allocs, wls, results, failed, skipped, cg, cg_err, time
     for a in allocs:
         extra = ""
         if a["name"] == "ours":
-            extra = " — lib/libjemalloc.so.2 (snapshot sha256 %s…)" % a.get("sha256", "?")
+            extra = " — lib/libjemalloc.so.2 (measured snapshot sha256 %s…)" % a.get("sha256", "?")
         elif a["preload"]:
             extra = " — " + a["preload"]
         else:
             extra = " — no LD_PRELOAD"
-        pkg = " (%s %s)" % (a["pkg"], a["version"]) if a["pkg"] else " (version %s)" % a["version"]
+        pkg = (" (%s %s)" % (a["pkg"], a["version"]) if a["pkg"]
+               else " (configured VERSION %s)" % a["version"])
         md.append("- **%s**: %s%s%s" % (a["name"], a["label"], pkg, extra))
     missing = [n for n, _, _, _ in ALLOCATORS
                if (not args.allocs or n in args.allocs) and n not in names]
@@ -841,7 +851,11 @@ def write_markdown(args, allocs, wls, results, failed, skipped, cg, cg_err, time
     if skipped:
         md.append("Skipped workloads: %s.\n" % "; ".join(
             "%s (%s)" % (w, why) for w, why in skipped.items()))
-    md.append("![chart](results.png)\n")
+    if chart_ok:
+        md.append("![chart](results.png)\n")
+    else:
+        md.append("(No chart: gnuplot is not installed or failed; "
+                  "`apt-get install -y gnuplot-nox`.)\n")
     # Per workload
     for name, kind, desc in wls:
         md.append("## %s\n" % name)
@@ -972,12 +986,12 @@ def write_chart(args, allocs, wls, results):
     n = len(names)
     colors = ["#7f7f7f", "#d62728", "#1f77b4", "#2ca02c", "#ff7f0e", "#9467bd"]
     plot_t = ", ".join("'%s' using %d:xtic(1) title '%s' lc rgb '%s'"
-                       % (dat, 2 + i, names[i], colors[i % len(colors)]) for i in range(n))
+                       % ("chart.dat", 2 + i, names[i], colors[i % len(colors)]) for i in range(n))
     plot_r = ", ".join("'%s' using %d:xtic(1) notitle lc rgb '%s'"
-                       % (dat, 2 + n + i, colors[i % len(colors)]) for i in range(n))
+                       % ("chart.dat", 2 + n + i, colors[i % len(colors)]) for i in range(n))
     script = f"""
 set terminal pngcairo size 1400,900 font 'Sans,10'
-set output '{os.path.join(args.out, 'results.png')}'
+set output 'results.png'
 set datafile missing '-'
 set style data histogram
 set style histogram clustered gap 1
@@ -1000,7 +1014,7 @@ unset multiplot
     gpf = os.path.join(args.out, "chart.gp")
     with open(gpf, "w") as f:
         f.write(script)
-    p = subprocess.run([gp, gpf], capture_output=True, text=True)
+    p = subprocess.run([gp, "chart.gp"], capture_output=True, text=True, cwd=args.out)
     if p.returncode != 0:
         log("gnuplot failed: " + tail(p.stderr, 3))
         return False

@@ -418,14 +418,14 @@ arena_dalloc_bin_locked_impl(tsdn_t *tsdn, arena_t *arena, extent_t *slab,
 	const bin_info_t *bin_info = &bin_infos[binind];
 	size_t regind = bin_regind(bin_info, extent_addr_get(slab), ptr);
 
-	if (config_debug) {
-		if ((uintptr_t)extent_addr_get(slab) + regind *
-		    bin_info->reg_size != (uintptr_t)ptr)
-			arena_report_bad_free("free of an invalid pointer", ptr);
-		if (!bitmap_get(extent_slab_bitmap_get(slab),
-		    &bin_info->bitmap_info, regind))
-			arena_report_bad_free("double free", ptr);
-	}
+	/* Always on: the bitmap word is read anyway, and frees arrive here
+	 * in batches (cache flushes), so the check costs next to nothing. */
+	if (unlikely((uintptr_t)extent_addr_get(slab) + regind *
+	    bin_info->reg_size != (uintptr_t)ptr))
+		arena_report_bad_free("free(): invalid pointer", ptr);
+	if (unlikely(!bitmap_get(extent_slab_bitmap_get(slab),
+	    &bin_info->bitmap_info, regind)))
+		arena_report_bad_free("free(): double free", ptr);
 	if (!junked && config_fill && unlikely(opt_junk_free))
 		memset(ptr, JEMALLOC_FREE_JUNK, bin_info->reg_size);
 
@@ -455,7 +455,9 @@ arena_dalloc_bin_junked_locked(tsdn_t *tsdn, arena_t *arena, extent_t *slab,
 void
 arena_dalloc_small(tsdn_t *tsdn, extent_t *slab, void *ptr, unsigned binind) {
 	arena_t *arena = extent_arena_get(slab);
-	bin_t *bin = &arena->bins[binind];
+	/* The slab's own class picks the lock, whatever a sized free said. */
+	(void)binind;
+	bin_t *bin = &arena->bins[extent_szind_get_maybe_invalid(slab)];
 	malloc_mutex_lock(&bin->lock);
 	arena_dalloc_bin_locked_impl(tsdn, arena, slab, ptr, false);
 	malloc_mutex_unlock(&bin->lock);

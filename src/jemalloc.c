@@ -136,13 +136,13 @@ arena_destroy(tsd_t *tsd, arena_t *arena) {
 	    true) != 0)
 		return true;
 	arena_reset(tsd, arena);
+	/* Its counters live on in stats.arenas.<MALLCTL_ARENAS_DESTROYED>. */
+	ctl_arena_destroyed_merge(tsd_tsdn(tsd), arena);
 	unsigned ind = arena->ind;
+	/* Under arenas_lock: its mutexes leave the fork registry. */
 	malloc_mutex_lock(&arenas_lock);
 	arena_set(ind, NULL);
-	malloc_mutex_unlock(&arenas_lock);
 	arena_destroy_final(tsd, arena);
-	/* Only now may arenas.create hand the index out again. */
-	malloc_mutex_lock(&arenas_lock);
 	arenas_destroyed[narenas_destroyed++] = ind;
 	malloc_mutex_unlock(&arenas_lock);
 	return false;
@@ -509,8 +509,13 @@ ifree(tsd_t *tsd, void *ptr, tcache_t *tcache, bool slow_path) {
 		check_dalloc_ptr(tsdn, "free", ptr);
 	unsigned szind;
 	bool slab;
-	rtree_szind_slab_read(&extents_rtree, tsd_rtree_ctx(tsd),
-	    (uintptr_t)ptr, true, &szind, &slab);
+	/* Always on: an address without a radix-tree leaf was never ours
+	 * (one test on the slow path instead of a fault). */
+	if (unlikely(rtree_szind_slab_read(&extents_rtree, tsd_rtree_ctx(tsd),
+	    (uintptr_t)ptr, false, &szind, &slab))) {
+		report_bad_pointer("free", "invalid pointer (not allocated by "
+		    "jemalloc)", ptr);
+	}
 	if (config_stats)
 		tsd->thread_deallocated += sz_index2size(szind);
 	arena_dalloc(tsdn, ptr, tcache, szind, slab, slow_path);
@@ -540,6 +545,8 @@ isfree(tsd_t *tsd, void *ptr, size_t usize, tcache_t *tcache, bool slow_path,
 	} else {
 		rtree_szind_slab_read(&extents_rtree, tsd_rtree_ctx(tsd),
 		    (uintptr_t)ptr, true, &szind, &slab);
+		/* The real class is at hand: free by it whatever the size
+		 * said (a mismatch stops debug builds above). */
 	}
 	if (config_stats)
 		tsd->thread_deallocated += usize;
@@ -1323,7 +1330,9 @@ jemalloc_postfork_child(void) {
 		return;
 	malloc_mutex_postfork_child_all();
 	background_thread_postfork_child();
-	tsdn_t *tsdn = tsd_tsdn(tsd_fetch());
+	tsd_t *tsd = tsd_fetch();
+	tcache_postfork_child(tsd);
+	tsdn_t *tsdn = tsd_tsdn(tsd);
 	unsigned narenas = narenas_total_get();
 	for (unsigned i = 0; i < narenas; i++) {
 		arena_t *arena = arena_get_from_ind(i);

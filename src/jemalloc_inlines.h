@@ -227,6 +227,10 @@ arena_malloc(tsdn_t *tsdn, arena_t *arena, size_t size, unsigned ind,
 JEMALLOC_ALWAYS_INLINE void
 arena_dalloc(tsdn_t *tsdn, void *ptr, tcache_t *tcache, unsigned szind,
     bool slab, bool slow_path) {
+	/* Always on: no live allocation has a small class without a slab or
+	 * a class beyond the last (freed and unknown pages read so). */
+	if (unlikely(!slab && (szind < NBINS || szind >= NSIZES)))
+		report_bad_pointer("free", "double free or invalid pointer", ptr);
 	if (likely(tcache != NULL)) {
 		if (likely(slab)) {
 			tcache_dalloc_small(tsdn_tsd(tsdn), tcache, ptr, szind,

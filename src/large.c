@@ -152,6 +152,12 @@ large_ralloc_no_move(tsdn_t *tsdn, extent_t *extent, size_t usize_min,
 
 void
 large_dalloc(tsdn_t *tsdn, extent_t *extent) {
+	/* Always on: a freed large extent is dirty, muzzy or retained. */
+	if (unlikely(extent_state_get(extent) != extent_state_active)) {
+		malloc_printf("<jemalloc>: free(): double free: %p\n",
+		    extent_addr_get(extent));
+		jemalloc_abort();
+	}
 	arena_t *arena = extent_arena_get(extent);
 	if (!arena_is_auto(arena)) {
 		malloc_mutex_lock(&arena->large_mtx);

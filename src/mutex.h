@@ -35,11 +35,33 @@ typedef enum {
 
 #define MALLOC_MUTEX_MAX_SPIN 250
 
+/*
+ * Profiling counters of one mutex (the {counter} set of the stats.*.mutexes
+ * mallctls, facts §4).  The thread holding the lock updates them with plain
+ * arithmetic, so they cost no atomic operation; a reader either holds the
+ * lock (ctl's snapshot does) or accepts a racy, slightly stale copy.
+ */
+typedef struct {
+	uint64_t n_lock_ops;		/* acquisitions */
+	uint64_t n_owner_switches;	/* acquisitions by another thread than
+					 * the previous owner */
+	uint64_t n_wait;		/* acquisitions that had to block */
+	uint64_t n_spin_acquired;	/* acquisitions won while spinning */
+	uint64_t tot_wait_ns;		/* time spent blocked, in total */
+	uint64_t max_wait_ns;		/* and at most, per acquisition */
+	uint32_t max_n_thds;		/* most threads blocked at once */
+} mutex_prof_data_t;
+
 typedef struct malloc_mutex_s {
 	pthread_mutex_t lock;
-	/* Number of lock acquisitions and contended acquisitions. */
-	uint64_t n_lock_ops;
-	uint64_t n_wait;
+	/*
+	 * Synchronization: prof and prev_owner are written by the lock
+	 * holder only (stats builds); n_waiting_thds is atomic because it is
+	 * changed by threads that do not hold the lock yet.
+	 */
+	uintptr_t prev_owner;	/* thread pointer of the last owner */
+	mutex_prof_data_t prof;
+	atomic_u32_t n_waiting_thds;
 	const char *name;
 	witness_rank_t rank;
 	/* Owner thread, maintained only in debug builds. */
@@ -55,6 +77,22 @@ bool malloc_mutex_init(malloc_mutex_t *mutex, const char *name,
     witness_rank_t rank);
 void malloc_mutex_lock_slow(malloc_mutex_t *mutex);
 
+/* Copies mutex's counters; the caller holds mutex for an exact copy. */
+void malloc_mutex_prof_read(const malloc_mutex_t *mutex,
+    mutex_prof_data_t *data);
+/* Adds d into sum: counts and times add up, maxima take the larger. */
+void mutex_prof_data_merge(mutex_prof_data_t *sum,
+    const mutex_prof_data_t *d);
+/*
+ * Merges the counters of every registered mutex called name into *data
+ * (zeroed first); for locks private to other modules, such as the global
+ * background_thread lock.  The copy is racy: see malloc_mutex_prof_read.
+ * Returns false if no mutex has that name.
+ */
+bool malloc_mutex_prof_read_named(const char *name, mutex_prof_data_t *data);
+/* Zeroes the counters of every registered mutex (stats.mutexes.reset). */
+void malloc_mutex_prof_reset_all(void);
+
 /*
  * Witness (debug builds): every thread keeps the locks it holds; taking a
  * lock whose rank is not above every held lock's rank stops the process
@@ -68,7 +106,9 @@ void witness_post_unlock(malloc_mutex_t *mutex);
 /* The fork handlers take every lock at once: no order checking then. */
 void witness_fork_begin(void);
 void witness_fork_end(void);
-/* Removes a mutex whose memory is about to be released. */
+/* Removes a mutex whose memory is about to be released.  After boot,
+ * registration and removal happen only under arenas_lock (see
+ * malloc_mutex_prefork_all). */
 void malloc_mutex_unregister(malloc_mutex_t *mutex);
 /* Fork: lock every registered mutex by ascending rank, unlock in the
  * parent, re-initialise in the child. */
@@ -77,9 +117,38 @@ void malloc_mutex_postfork_parent_all(void);
 void malloc_mutex_postfork_child_all(void);
 extern unsigned ncpus;
 
+/*
+ * An identity of the calling thread that costs one instruction: the thread
+ * pointer (%fs base on x86-64) where the compiler exposes it.
+ */
+static inline uintptr_t
+malloc_mutex_self_(void) {
+#if defined(__has_builtin) && (defined(__x86_64__) || defined(__aarch64__))
+#  if __has_builtin(__builtin_thread_pointer)
+	return (uintptr_t)__builtin_thread_pointer();
+#  else
+	return (uintptr_t)pthread_self();
+#  endif
+#else
+	return (uintptr_t)pthread_self();
+#endif
+}
+
+/*
+ * Bookkeeping of every acquisition, done with the lock held: one increment
+ * and an owner compare (a thread-pointer load); the compare's store only
+ * happens when the lock changes hands.
+ */
 static inline void
 malloc_mutex_note_locked_(malloc_mutex_t *mutex) {
-	mutex->n_lock_ops++;
+	if (config_stats) {
+		mutex->prof.n_lock_ops++;
+		uintptr_t self = malloc_mutex_self_();
+		if (unlikely(mutex->prev_owner != self)) {
+			mutex->prev_owner = self;
+			mutex->prof.n_owner_switches++;
+		}
+	}
 	if (config_debug) {
 		mutex->owner = pthread_self();
 		mutex->locked = true;

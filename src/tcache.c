@@ -72,6 +72,14 @@ tcache_bin_flush_small(tsd_t *tsd, tcache_t *tcache, cache_bin_t *bin,
 	for (unsigned i = 0; i < nflush; i++) {
 		extents[i] = rtree_extent_read(&extents_rtree, ctx,
 		    (uintptr_t)objs[i], true);
+		/* An object cached under the wrong class came from sdallocx()
+		 * with a wrong size (or is not ours at all).  Debug builds
+		 * only for now: see doc/deviations.md. */
+		if (config_debug && (extents[i] == NULL ||
+		    !extent_slab_get(extents[i]) ||
+		    extent_szind_get_maybe_invalid(extents[i]) != binind))
+			report_bad_pointer("sdallocx", "size mismatch or invalid "
+			    "pointer", objs[i]);
 	}
 	bool merged_stats = false;
 	unsigned ndeferred;
@@ -451,6 +459,36 @@ tcaches_destroy(tsd_t *tsd, unsigned ind) {
 		tcaches_avail[tcaches_navail++] = ind;
 	}
 	malloc_mutex_unlock(&tcaches_mtx);
+}
+
+/*
+ * Fork child: only the forking thread survives, so each arena's list of
+ * caches is rebuilt from that thread's cache and the explicit caches
+ * (which are global and outlive threads).
+ */
+void
+tcache_postfork_child(tsd_t *tsd) {
+	unsigned n = atomic_load_u(&narenas_total, ATOMIC_ACQUIRE);
+	for (unsigned i = 0; i < n; i++) {
+		arena_t *arena = arena_get_from_ind(i);
+		if (arena != NULL)
+			ql_new(&arena->tcache_ql);
+	}
+	if (tsd->tcache_enabled && tsd->tcache.arena != NULL) {
+		ql_elm_new(&tsd->tcache, link);
+		ql_tail_insert(&tsd->tcache.arena->tcache_ql, &tsd->tcache,
+		    link);
+	}
+	if (tcaches == NULL)
+		return;
+	for (unsigned i = 0; i < tcaches_past; i++) {
+		tcache_t *tcache = tcaches[i];
+		if (tcache == NULL || tcache->slots == NULL || tcache->arena ==
+		    NULL)
+			continue;
+		ql_elm_new(tcache, link);
+		ql_tail_insert(&tcache->arena->tcache_ql, tcache, link);
+	}
 }
 
 /* --- boot ------------------------------------------------------------------------- */

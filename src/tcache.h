@@ -69,6 +69,7 @@ void tcache_stats_merge(tsdn_t *tsdn, tcache_t *tcache, arena_t *arena);
 void tcache_arena_reassociate(tsdn_t *tsdn, tcache_t *tcache,
     arena_t *arena);
 size_t tcache_bytes_get(const tcache_t *tcache);
+void tcache_postfork_child(tsd_t *tsd);
 
 /* Explicit caches: MALLOCX_TCACHE(ind) and the tcache.* mallctls. */
 bool tcaches_create(tsd_t *tsd, unsigned *r_ind);

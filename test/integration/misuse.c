@@ -1,8 +1,10 @@
 /*
- * In the debug build, misuse that the metadata reveals stops the process
- * with a message naming the fault and the pointer: freeing memory the
- * allocator does not own, double frees, interior pointers, and sdallocx()
- * with a size outside [requested, usable].  Each case runs in a child.
+ * Misuse that the metadata reveals stops the process with a message naming
+ * the fault and the pointer.  In every build (cheap checks on slow paths):
+ * freeing an address the allocator never mapped, double frees of large
+ * objects, and double frees and interior pointers of small objects once
+ * the thread cache flushes them.  In the debug build the same, and wrong
+ * sdallocx() sizes, are caught at the call itself.  Each case runs in a child.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -116,6 +118,45 @@ interior_large(int fd) {
 }
 
 static void
+flush_cache(void) {
+	mallctl("thread.tcache.flush", NULL, NULL, NULL, 0);
+}
+
+static void
+double_free_small_flushed(int fd) {
+	void *keep = malloc(48);
+	void *p = malloc(48);
+	report_ptr(fd, p);
+	free(p);
+	free(p);
+	flush_cache();
+	free(keep);
+}
+
+static void
+interior_small_flushed(int fd) {
+	char *p = malloc(64);
+	report_ptr(fd, p + 8);
+	free(p + 8);
+	flush_cache();
+}
+
+static void
+free_global(int fd) {
+	static char global[64];
+	report_ptr(fd, global);
+	free(global);
+}
+
+static void
+double_free_huge(int fd) {
+	void *p = malloc(4 << 20);
+	report_ptr(fd, p);
+	free(p);
+	free(p);
+}
+
+static void
 sdallocx_too_big(int fd) {
 	void *p = malloc(100);
 	report_ptr(fd, p);
@@ -156,6 +197,15 @@ TEST(test_sdallocx_size_mismatch) {
 	expect_abort(sdallocx_too_small_large, "size mismatch");
 }
 
+/* These hold in release builds too. */
+TEST(test_always_on_checks) {
+	expect_abort(free_stack, "invalid pointer");
+	expect_abort(free_global, "invalid pointer");
+	expect_abort(double_free_huge, "double free");
+	expect_abort(double_free_small_flushed, "double free");
+	expect_abort(interior_small_flushed, "invalid pointer");
+}
+
 TEST(test_sdallocx_valid_sizes) {
 	/* Any size in [requested, usable] is accepted. */
 	for (size_t req = 1; req < 70000; req = req * 3 + 1) {
@@ -172,5 +222,6 @@ main(void) {
 	return test_run(TEST_CASE(test_free_not_ours),
 	    TEST_CASE(test_double_free), TEST_CASE(test_interior_pointer),
 	    TEST_CASE(test_sdallocx_size_mismatch),
+	    TEST_CASE(test_always_on_checks),
 	    TEST_CASE(test_sdallocx_valid_sizes));
 }

@@ -24,7 +24,15 @@
 
 #pragma GCC diagnostic ignored "-Wformat-zero-length"
 
-/* --- helpers ------------------------------------------------------------ */
+/* --- helpers -------------------------------------------------------------- */
+
+/*
+ * The compiler may delete a malloc whose result only reaches free (the
+ * test is built without -fno-builtin-malloc): call through pointers it
+ * cannot see through.
+ */
+static void *(*volatile tmalloc)(size_t) = je_malloc;
+static void (*volatile tfree)(void *) = je_free;
 
 static tsd_t *
 my_tsd(void) {
@@ -41,7 +49,7 @@ static tcache_t *
 my_tcache(void) {
 	tsd_t *tsd = my_tsd();
 	/* Make sure the thread is fully set up. */
-	je_free(je_malloc(1));
+	tfree(tmalloc(1));
 	assert_true(tsd->tcache_enabled, "the main thread has no tcache");
 	quiet_gc(tsd);
 	return &tsd->tcache;
@@ -115,7 +123,7 @@ gc_step(unsigned ind) {
 	quiet_gc(tsd);
 }
 
-/* --- cache_bin ---------------------------------------------------------- */
+/* --- cache_bin ------------------------------------------------------------ */
 
 TEST(cache_bin_lifo_and_full) {
 	enum { N = 8 };
@@ -225,7 +233,7 @@ TEST(cache_bin_low_water) {
 	expect_u_eq(cache_bin_low_water_get(&bin), 3, "");
 }
 
-/* --- boot geometry ------------------------------------------------------ */
+/* --- boot geometry -------------------------------------------------------- */
 
 /* ncached_max of the 36 small classes, from the facts table (§5.2). */
 static const unsigned expected_ncached_max_small[NBINS] = {
@@ -251,7 +259,7 @@ TEST(boot_geometry) {
 		    "class %u (%zu B, %u regs)", i, bin_infos[i].reg_size,
 		    bin_infos[i].nregs);
 		expect_u_eq(tcache_ncached_max[i],
-		    expected_ncached_max_small[i], "class %u vs facts table", i);
+		    expected_ncached_max_small[i], "class %u vs the table", i);
 		total += tcache_ncached_max[i];
 	}
 	for (unsigned i = NBINS; i < nhbins; i++) {
@@ -280,7 +288,7 @@ TEST(boot_geometry) {
 	}
 }
 
-/* --- fill --------------------------------------------------------------- */
+/* --- fill ----------------------------------------------------------------- */
 
 TEST(fill_half_lowest_first) {
 	const size_t size = 640;
@@ -296,7 +304,7 @@ TEST(fill_half_lowest_first) {
 
 	enum { N = 32 };
 	void *ps[N + 1];
-	ps[0] = je_malloc(size);
+	ps[0] = tmalloc(size);
 	assert_ptr_not_null(ps[0], "");
 	unsigned nfill = 64 >> 1;
 	expect_u_eq(cache_bin_ncached(bin), nfill - 1,
@@ -309,7 +317,7 @@ TEST(fill_half_lowest_first) {
 	}
 	/* The rest of the fill comes out in ascending address order. */
 	for (unsigned i = 1; i < nfill; i++) {
-		ps[i] = je_malloc(size - (i % 50));
+		ps[i] = tmalloc(size - (i % 50));
 		assert_ptr_not_null(ps[i], "");
 		expect_u_eq(cache_bin_ncached(bin), nfill - 1 - i, "");
 		if (extent_of(ps[i]) == extent_of(ps[i - 1])) {
@@ -330,7 +338,7 @@ TEST(fill_half_lowest_first) {
 	}
 	/* Empty again: the next request misses and fills anew. */
 	expect_u_eq(cache_bin_ncached(bin), 0, "");
-	ps[N] = je_malloc(size);
+	ps[N] = tmalloc(size);
 	assert_ptr_not_null(ps[N], "");
 	expect_u_eq(cache_bin_ncached(bin), nfill - 1, "second fill");
 	if (config_stats) {
@@ -338,7 +346,7 @@ TEST(fill_half_lowest_first) {
 		expect_u64_eq(arena->bins[ind].stats.nfills, nfills0 + 2, "");
 	}
 	for (unsigned i = 0; i <= N; i++)
-		je_free(ps[i]);
+		tfree(ps[i]);
 	/* 31 + 33 objects: exactly full, no flush yet. */
 	expect_u_eq(cache_bin_ncached(bin), 64, "");
 	if (config_stats)
@@ -348,7 +356,7 @@ TEST(fill_half_lowest_first) {
 		expect_zu_eq(curregs(arena, ind), regs0, "all regions back");
 }
 
-/* --- flush on overflow -------------------------------------------------- */
+/* --- flush on overflow ---------------------------------------------------- */
 
 TEST(flush_on_full_small) {
 	const size_t size = 768;
@@ -362,21 +370,21 @@ TEST(flush_on_full_small) {
 
 	void *ps[33];
 	for (unsigned i = 0; i < max + 1; i++) {
-		ps[i] = je_malloc(size);
+		ps[i] = tmalloc(size);
 		assert_ptr_not_null(ps[i], "");
 	}
 	bin_drain(ind);
 	size_t regs_live = curregs(arena, ind);
 
 	for (unsigned i = 0; i < max; i++)
-		je_free(ps[i]);
+		tfree(ps[i]);
 	expect_u_eq(cache_bin_ncached(bin), max, "bin should be full");
 	expect_ptr_eq(bin->stack_head, bin->full, "");
 	if (config_stats)
 		expect_zu_eq(curregs(arena, ind), regs_live, "");
 
 	/* The push that overflows flushes down to half first. */
-	je_free(ps[max]);
+	tfree(ps[max]);
 	expect_u_eq(cache_bin_ncached(bin), max / 2 + 1,
 	    "ncached after an overflowing push");
 	expect_true(cache_bin_low_water_get(bin) <= cache_bin_ncached(bin),
@@ -387,7 +395,7 @@ TEST(flush_on_full_small) {
 	}
 	/* The survivors are the newest objects, newest first. */
 	for (unsigned i = 0; i <= max / 2; i++) {
-		void *p = je_malloc(size);
+		void *p = tmalloc(size);
 		expect_ptr_eq(p, ps[max - i], "pop %u after the flush", i);
 		ps[max - i] = p;
 	}
@@ -395,7 +403,7 @@ TEST(flush_on_full_small) {
 	/* ps[0 .. max/2 - 1] went back to the arena; reclaim them via fills
 	 * and give everything back. */
 	for (unsigned i = max / 2; i <= max; i++)
-		je_free(ps[i]);
+		tfree(ps[i]);
 	bin_drain(ind);
 	if (config_stats)
 		expect_zu_eq(curregs(arena, ind), regs_live - (max + 1), "");
@@ -415,7 +423,7 @@ TEST(flush_on_full_large) {
 
 	void *ps[21];
 	for (unsigned i = 0; i <= max; i++) {
-		ps[i] = je_malloc(size);
+		ps[i] = tmalloc(size);
 		assert_ptr_not_null(ps[i], "");
 		/* Large misses are served one object at a time. */
 		expect_u_eq(cache_bin_ncached(bin), 0, "");
@@ -424,27 +432,27 @@ TEST(flush_on_full_large) {
 	if (config_stats)
 		expect_zu_eq(curlextents(arena, ind), live0 + max + 1, "");
 	for (unsigned i = 0; i < max; i++)
-		je_free(ps[i]);
+		tfree(ps[i]);
 	expect_u_eq(cache_bin_ncached(bin), max, "");
-	je_free(ps[max]);
+	tfree(ps[max]);
 	expect_u_eq(cache_bin_ncached(bin), max / 2 + 1, "");
 	if (config_stats) {
 		expect_zu_eq(curlextents(arena, ind), live0 + max / 2 + 1,
 		    "cached large objects count as live, flushed ones not");
 	}
 	for (unsigned i = 0; i <= max / 2; i++) {
-		void *p = je_malloc(size);
+		void *p = tmalloc(size);
 		expect_ptr_eq(p, ps[max - i], "pop %u after the flush", i);
 	}
 	expect_u_eq(cache_bin_ncached(bin), 0, "");
 	for (unsigned i = max / 2; i <= max; i++)
-		je_free(ps[i]);
+		tfree(ps[i]);
 	bin_drain(ind);
 	if (config_stats)
 		expect_zu_eq(curlextents(arena, ind), live0, "");
 }
 
-/* --- tcache_flush ------------------------------------------------------- */
+/* --- tcache_flush --------------------------------------------------------- */
 
 TEST(flush_everything) {
 	const size_t small_a = 896, small_b = 1792, large = 24576;
@@ -461,17 +469,17 @@ TEST(flush_everything) {
 
 	void *pa[50], *pb[10], *pl[8];
 	for (int i = 0; i < 50; i++)
-		pa[i] = je_malloc(small_a);
+		pa[i] = tmalloc(small_a);
 	for (int i = 0; i < 10; i++)
-		pb[i] = je_malloc(small_b);
+		pb[i] = tmalloc(small_b);
 	for (int i = 0; i < 8; i++)
-		pl[i] = je_malloc(large);
+		pl[i] = tmalloc(large);
 	for (int i = 0; i < 50; i++)
-		je_free(pa[i]);
+		tfree(pa[i]);
 	for (int i = 0; i < 10; i++)
-		je_free(pb[i]);
+		tfree(pb[i]);
 	for (int i = 0; i < 8; i++)
-		je_free(pl[i]);
+		tfree(pl[i]);
 	unsigned ca = cache_bin_ncached(bin_of(tc, ia));
 	unsigned cb = cache_bin_ncached(bin_of(tc, ib));
 	unsigned cl = cache_bin_ncached(bin_of(tc, il));
@@ -495,22 +503,22 @@ TEST(flush_everything) {
 		expect_zu_eq(curlextents(arena, il), rl0, "");
 	}
 	/* The cache keeps working afterwards. */
-	void *p = je_malloc(small_a);
+	void *p = tmalloc(small_a);
 	assert_ptr_not_null(p, "");
 	expect_u_eq(cache_bin_ncached(bin_of(tc, ia)),
 	    (tcache_ncached_max[ia] >> tc->lg_fill_div[ia]) - 1, "");
-	je_free(p);
+	tfree(p);
 	bin_drain(ia);
 }
 
-/* --- GC --------------------------------------------------------------------- */
+/* --- GC ------------------------------------------------------------------- */
 
 TEST(gc_ticker_period) {
 	tsd_t *tsd = my_tsd();
 	tcache_t *tc = my_tcache();
 	/* Warm class 16 so that every event below is a hit or a push. */
-	void *p = je_malloc(16);
-	je_free(p);
+	void *p = tmalloc(16);
+	tfree(p);
 	const unsigned start = 0;
 	tc->next_gc_bin = start;
 	tc->gc_ticker = TCACHE_GC_INCR;
@@ -519,10 +527,10 @@ TEST(gc_ticker_period) {
 	p = NULL;
 	while (steps < 2 && events < 2000) {
 		if (p == NULL) {
-			p = je_malloc(16);
+			p = tmalloc(16);
 			assert_ptr_not_null(p, "");
 		} else {
-			je_free(p);
+			tfree(p);
 			p = NULL;
 		}
 		events++;
@@ -533,7 +541,7 @@ TEST(gc_ticker_period) {
 		}
 	}
 	if (p != NULL)
-		je_free(p);
+		tfree(p);
 	quiet_gc(tsd);
 	expect_u_eq(steps, 2, "no GC step within %u events", events);
 	for (int i = 0; i < 2; i++) {
@@ -556,7 +564,7 @@ TEST(gc_unused_objects) {
 
 	void *ps[32];
 	for (unsigned i = 0; i < max; i++) {
-		ps[i] = je_malloc(size);
+		ps[i] = tmalloc(size);
 		assert_ptr_not_null(ps[i], "");
 	}
 	expect_u_eq(cache_bin_ncached(bin), 0, "two fills of 16 used up");
@@ -564,7 +572,7 @@ TEST(gc_unused_objects) {
 	gc_step(ind);
 	expect_d_eq(tc->lg_fill_div[ind], 1, "lg_fill_div went below 1");
 	for (unsigned i = 0; i < max; i++)
-		je_free(ps[i]);
+		tfree(ps[i]);
 	expect_u_eq(cache_bin_ncached(bin), max, "");
 	size_t regs_full = curregs(arena, ind);
 	/* Low water was 0 (reset while empty): nothing to trim. */
@@ -576,13 +584,13 @@ TEST(gc_unused_objects) {
 	/* Use 8 (the mark follows the deepest head), give 4 back. */
 	void *q[8];
 	for (int i = 0; i < 8; i++) {
-		q[i] = je_malloc(size);
+		q[i] = tmalloc(size);
 		expect_ptr_eq(q[i], ps[max - 1 - i], "LIFO pop %d", i);
 		expect_u_eq(cache_bin_low_water_get(bin), max - 1 - i,
 		    "low water after pop %d", i);
 	}
 	for (int i = 0; i < 4; i++)
-		je_free(q[i]);
+		tfree(q[i]);
 	expect_u_eq(cache_bin_ncached(bin), 28, "");
 	expect_u_eq(cache_bin_low_water_get(bin), 24, "");
 
@@ -618,18 +626,18 @@ TEST(gc_unused_objects) {
 
 	/* lg_fill_div stops where a fill would still be one object. */
 	for (int round = 0; round < 3; round++) {
-		je_free(q[4 + round]);
+		tfree(q[4 + round]);
 		gc_step(ind);	/* low water was 0 */
 		gc_step(ind);	/* low water 1: flushed */
 		expect_u_eq(cache_bin_ncached(bin), 0, "round %d", round);
 	}
 	expect_d_eq(tc->lg_fill_div[ind], 5, "cap: 32 >> 5 == 1");
 	/* A miss now fills 32 >> 5 = 1 object. */
-	void *r = je_malloc(size);
+	void *r = tmalloc(size);
 	assert_ptr_not_null(r, "");
 	expect_u_eq(cache_bin_ncached(bin), 0, "fill of one object");
-	je_free(r);
-	je_free(q[7]);
+	tfree(r);
+	tfree(q[7]);
 	bin_drain(ind);
 }
 
@@ -652,9 +660,9 @@ TEST(gc_missed_bin_fills_more) {
 	for (unsigned k = 0; k < sizeof(want_div) / sizeof(want_div[0]); k++) {
 		/* Empty the bin, then miss once. */
 		while (cache_bin_ncached(bin) > 0 && np < NP)
-			ps[np++] = je_malloc(size);
+			ps[np++] = tmalloc(size);
 		unsigned div = tc->lg_fill_div[ind];
-		ps[np++] = je_malloc(size);
+		ps[np++] = tmalloc(size);
 		assert_ptr_not_null(ps[np - 1], "");
 		expect_u_eq(cache_bin_ncached(bin), (max >> div) - 1,
 		    "fill with lg_fill_div %u", div);
@@ -672,7 +680,7 @@ TEST(gc_missed_bin_fills_more) {
 	expect_u_eq(cache_bin_ncached(bin), 2, "");
 	expect_d_eq(tc->lg_fill_div[ind], 2, "");
 	for (unsigned i = 0; i < np; i++)
-		je_free(ps[i]);
+		tfree(ps[i]);
 	bin_drain(ind);
 }
 
@@ -687,11 +695,11 @@ TEST(gc_large_bin_and_wrap) {
 	size_t live0 = curlextents(arena, ind);
 	void *ps[10];
 	for (int i = 0; i < 10; i++) {
-		ps[i] = je_malloc(size);
+		ps[i] = tmalloc(size);
 		assert_ptr_not_null(ps[i], "");
 	}
 	for (int i = 0; i < 10; i++)
-		je_free(ps[i]);
+		tfree(ps[i]);
 	expect_u_eq(cache_bin_ncached(bin), 10, "");
 	/* The step after the last class wraps to class 0. */
 	gc_step(ind);
