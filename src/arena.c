@@ -858,13 +858,15 @@ arena_dss_prec_get(arena_t *arena) {
 	return dss_prec_names[atomic_load_u(&arena->dss_prec, ATOMIC_RELAXED)];
 }
 
-/* Without sbrk support only "disabled" can be set (facts §4: EFAULT). */
 bool
 arena_dss_prec_set(arena_t *arena, const char *prec) {
-	if (strcmp(prec, "disabled") != 0)
-		return true;
-	atomic_store_u(&arena->dss_prec, 0, ATOMIC_RELAXED);
-	return false;
+	for (unsigned i = 0; i < 3; i++) {
+		if (strcmp(prec, dss_prec_names[i]) == 0) {
+			atomic_store_u(&arena->dss_prec, i, ATOMIC_RELAXED);
+			return false;
+		}
+	}
+	return true;
 }
 
 size_t
@@ -983,7 +985,14 @@ arena_new(tsdn_t *tsdn, unsigned ind, extent_hooks_t *extent_hooks) {
 	if (malloc_mutex_init(&arena->extent_avail_mtx, "extent_avail",
 	    WITNESS_RANK_EXTENT_AVAIL))
 		goto label_error;
-	atomic_store_u(&arena->dss_prec, 0, ATOMIC_RELAXED);
+	/* New arenas take opt.dss (dss_prec_names order: disabled,
+	 * primary, secondary). */
+	unsigned prec = 2;
+	for (unsigned i = 0; i < 3; i++) {
+		if (strcmp(opt_dss, dss_prec_names[i]) == 0)
+			prec = i;
+	}
+	atomic_store_u(&arena->dss_prec, prec, ATOMIC_RELAXED);
 	arena->base = base;
 	arena->create_time_ns = nstime_now_ns();
 	for (unsigned i = 0; i < NBINS; i++) {

@@ -3,6 +3,7 @@
 #include "extent.h"
 #include "arena.h"
 #include "base.h"
+#include "extent_dss.h"
 #include "extent_mmap.h"
 #include "pages.h"
 #include "tsd.h"
@@ -76,11 +77,22 @@ extent_hook_post_reentrancy(tsdn_t *tsdn) {
 		post_reentrancy(tsdn_tsd(tsdn));
 }
 
+/* mmap and sbrk in the arena's dss precedence. */
 static void *
 extent_alloc_core(tsdn_t *tsdn, arena_t *arena, void *new_addr, size_t size,
     size_t alignment, bool *zero, bool *commit) {
-	/* dss (sbrk) comes with the dss module; mmap serves everything. */
-	return extent_alloc_mmap(new_addr, size, alignment, zero, commit);
+	dss_prec_t prec = arena != NULL ? (dss_prec_t)atomic_load_u(
+	    &arena->dss_prec, ATOMIC_RELAXED) : dss_prec_secondary;
+	void *ret;
+	if (prec == dss_prec_primary && (ret = extent_alloc_dss(new_addr, size,
+	    alignment, zero, commit)) != NULL)
+		return ret;
+	if ((ret = extent_alloc_mmap(new_addr, size, alignment, zero, commit))
+	    != NULL)
+		return ret;
+	if (prec == dss_prec_secondary)
+		return extent_alloc_dss(new_addr, size, alignment, zero, commit);
+	return NULL;
 }
 
 static void *
@@ -97,22 +109,38 @@ static void *
 extent_alloc_default(extent_hooks_t *extent_hooks, void *new_addr,
     size_t size, size_t alignment, bool *zero, bool *commit,
     unsigned arena_ind) {
-	void *ret = extent_alloc_mmap(new_addr, size, alignment, zero, commit);
-	if (ret != NULL)
-		pages_set_thp_state(ret, size);
-	return ret;
+	/* Called by applications that wrap the default hooks: the arena's
+	 * dss precedence applies as for internal calls. */
+	arena_t *arena = arena_ind < MALLOCX_ARENA_LIMIT ?
+	    arena_get_from_ind(arena_ind) : NULL;
+	return extent_alloc_default_impl(NULL, arena, new_addr, size, alignment,
+	    zero, commit);
+}
+
+/* Data-segment memory is never unmapped: opt out (it stays retained). */
+static bool
+extent_dalloc_default_impl(void *addr, size_t size) {
+	if (extent_in_dss(addr))
+		return true;
+	return extent_dalloc_mmap(addr, size);
 }
 
 static bool
 extent_dalloc_default(extent_hooks_t *extent_hooks, void *addr, size_t size,
     bool committed, unsigned arena_ind) {
-	return extent_dalloc_mmap(addr, size);
+	return extent_dalloc_default_impl(addr, size);
+}
+
+static void
+extent_destroy_default_impl(void *addr, size_t size) {
+	if (!extent_in_dss(addr))
+		pages_unmap(addr, size);
 }
 
 static void
 extent_destroy_default(extent_hooks_t *extent_hooks, void *addr, size_t size,
     bool committed, unsigned arena_ind) {
-	pages_unmap(addr, size);
+	extent_destroy_default_impl(addr, size);
 }
 
 static bool
@@ -149,7 +177,9 @@ static bool
 extent_merge_default(extent_hooks_t *extent_hooks, void *addr_a,
     size_t size_a, void *addr_b, size_t size_b, bool committed,
     unsigned arena_ind) {
-	return false;	/* adjacent mappings coalesce on Linux */
+	/* Adjacent mappings coalesce on Linux, but not across the end of
+	 * the data segment. */
+	return !extent_dss_mergeable(addr_a, addr_b);
 }
 
 /* --- extent_t structs ------------------------------------------------------ */
@@ -597,7 +627,8 @@ extent_merge_wrapper(tsdn_t *tsdn, arena_t *arena,
 		return true;
 	bool err;
 	if (HOOKS_ARE_DEFAULT(r_extent_hooks)) {
-		err = false;	/* adjacent mappings always merge here */
+		err = !extent_dss_mergeable(extent_base_get(a),
+		    extent_base_get(b));
 	} else {
 		extent_hook_pre_reentrancy(tsdn);
 		err = (*r_extent_hooks)->merge(*r_extent_hooks,
@@ -984,7 +1015,8 @@ static void
 extent_unmap_unregistered(tsdn_t *tsdn, arena_t *arena,
     extent_hooks_t **r_extent_hooks, extent_t *extent) {
 	if (HOOKS_ARE_DEFAULT(r_extent_hooks)) {
-		pages_unmap(extent_base_get(extent), extent_size_get(extent));
+		extent_destroy_default_impl(extent_base_get(extent),
+		    extent_size_get(extent));
 	} else if ((*r_extent_hooks)->dalloc != NULL) {
 		extent_hook_pre_reentrancy(tsdn);
 		(*r_extent_hooks)->dalloc(*r_extent_hooks,
@@ -1206,7 +1238,7 @@ extent_dalloc_wrapper_try(tsdn_t *tsdn, arena_t *arena,
 	extent_hooks_assure_initialized(arena, r_extent_hooks);
 	bool err;
 	if (HOOKS_ARE_DEFAULT(r_extent_hooks)) {
-		err = extent_dalloc_mmap(extent_base_get(extent),
+		err = extent_dalloc_default_impl(extent_base_get(extent),
 		    extent_size_get(extent));
 	} else if ((*r_extent_hooks)->dalloc == NULL) {
 		err = true;
@@ -1272,7 +1304,8 @@ extent_destroy_wrapper(tsdn_t *tsdn, arena_t *arena,
 	extent_addr_set(extent, extent_base_get(extent));
 	extent_hooks_assure_initialized(arena, r_extent_hooks);
 	if (HOOKS_ARE_DEFAULT(r_extent_hooks)) {
-		pages_unmap(extent_base_get(extent), extent_size_get(extent));
+		extent_destroy_default_impl(extent_base_get(extent),
+		    extent_size_get(extent));
 	} else if ((*r_extent_hooks)->destroy != NULL) {
 		extent_hook_pre_reentrancy(tsdn);
 		(*r_extent_hooks)->destroy(*r_extent_hooks,
@@ -1294,5 +1327,7 @@ extent_destroy_wrapper(tsdn_t *tsdn, arena_t *arena,
 
 bool
 extent_boot(void) {
-	return rtree_new(&extents_rtree, true);
+	if (rtree_new(&extents_rtree, true))
+		return true;
+	return extent_dss_boot();
 }

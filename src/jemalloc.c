@@ -975,10 +975,11 @@ je_free(void *ptr) {
 		    rtree_leafkey(key))) {
 			uint64_t bits = rtree_leaf_elm_bits_read(
 			    &c->leaf[rtree_leaf_subkey(key)], true);
-			/* Small classes are exactly the slab ones. */
+			/* The slab bit, not szind < NBINS: a page nobody
+			 * registered reads as zero, i.e. class 0. */
 			size_t szind = (size_t)rtree_leaf_elm_bits_szind_get(
 			    bits);
-			if (likely(szind < NBINS)) {
+			if (likely(rtree_leaf_elm_bits_slab_get(bits))) {
 				/* Integer arithmetic: GCC re-derives
 				 * address-space pointers per use. */
 				cache_bin_t TSD_FAST_AS *bin =

@@ -148,6 +148,26 @@ free_global(int fd) {
 	free(global);
 }
 
+/* The data segment follows the program's globals: with sbrk in use the
+ * radix tree has a leaf covering them, whose unregistered entries must
+ * still read as "not ours". */
+static void
+free_global_near_heap(int fd) {
+	static char global[64];
+	const char *primary = "primary";
+	unsigned arena;
+	size_t sz = sizeof(arena);
+	mallctl("arenas.create", &arena, &sz, NULL, 0);
+	size_t mib[3], miblen = 3;
+	mallctlnametomib("arena.0.dss", mib, &miblen);
+	mib[1] = arena;
+	mallctlbymib(mib, miblen, NULL, NULL, &primary, sizeof(primary));
+	for (int i = 0; i < 8; i++)
+		mallocx(1 << 20, MALLOCX_ARENA(arena) | MALLOCX_TCACHE_NONE);
+	report_ptr(fd, global);
+	free(global);
+}
+
 static void
 double_free_huge(int fd) {
 	void *p = malloc(4 << 20);
@@ -201,6 +221,7 @@ TEST(test_sdallocx_size_mismatch) {
 TEST(test_always_on_checks) {
 	expect_abort(free_stack, "invalid pointer");
 	expect_abort(free_global, "invalid pointer");
+	expect_abort(free_global_near_heap, "invalid pointer");
 	expect_abort(double_free_huge, "double free");
 	expect_abort(double_free_small_flushed, "double free");
 	expect_abort(interior_small_flushed, "invalid pointer");
