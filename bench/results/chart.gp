@@ -11,7 +11,7 @@ set yrange [0.8:*]
 set grid ytics
 set xtics rotate by -30 scale 0
 set key outside right top
-set multiplot layout 2,1 title 'Allocator benchmark (11 workloads, median of 1 round(s)) — lower is better; 1.0 = best allocator on that workload'
+set multiplot layout 2,1 title 'Allocator benchmark (11 workloads, median of 3 round(s)) — lower is better; 1.0 = best allocator on that workload'
 set title 'Wall time relative to the fastest'
 set ylabel 'time / fastest (log scale)'
 plot 'chart.dat' using 2:xtic(1) title 'glibc' lc rgb '#7f7f7f', 'chart.dat' using 3:xtic(1) title 'ours' lc rgb '#d62728', 'chart.dat' using 4:xtic(1) title 'je53' lc rgb '#1f77b4', 'chart.dat' using 5:xtic(1) title 'mi' lc rgb '#2ca02c', 'chart.dat' using 6:xtic(1) title 'tc' lc rgb '#ff7f0e'
