@@ -9,6 +9,7 @@
 #include "background_thread.h"
 #include "sz.h"
 #include "tsd.h"
+#include "extent_dss.h"
 
 ssize_t opt_dirty_decay_ms = DIRTY_DECAY_MS_DEFAULT;
 ssize_t opt_muzzy_decay_ms = MUZZY_DECAY_MS_DEFAULT;
@@ -853,6 +854,46 @@ arena_set_extent_hooks(tsd_t *tsd, arena_t *arena,
 	return base_extent_hooks_set(arena->base, extent_hooks);
 }
 
+/* Default dss precedence for new arenas; DSS_DEFAULT_UNSET until first
+ * use, then an index into dss_prec_names. */
+#define DSS_DEFAULT_UNSET 3U
+static atomic_u_t arena_dss_default = {DSS_DEFAULT_UNSET};
+
+static unsigned
+arena_dss_prec_ind(const char *prec) {
+	for (unsigned i = 0; i < 3; i++) {
+		if (strcmp(prec, dss_prec_names[i]) == 0)
+			return i;
+	}
+	return DSS_DEFAULT_UNSET;
+}
+
+unsigned
+arena_dss_default_ind(void) {
+	unsigned d = atomic_load_u(&arena_dss_default, ATOMIC_RELAXED);
+	if (d == DSS_DEFAULT_UNSET) {
+		d = arena_dss_prec_ind(opt_dss);
+		if (d == DSS_DEFAULT_UNSET)
+			d = dss_prec_secondary;
+		atomic_store_u(&arena_dss_default, d, ATOMIC_RELAXED);
+	}
+	return d;
+}
+
+const char *
+arena_dss_default_get(void) {
+	return dss_prec_names[arena_dss_default_ind()];
+}
+
+bool
+arena_dss_default_set(const char *prec) {
+	unsigned d = arena_dss_prec_ind(prec);
+	if (d == DSS_DEFAULT_UNSET)
+		return true;
+	atomic_store_u(&arena_dss_default, d, ATOMIC_RELAXED);
+	return false;
+}
+
 const char *
 arena_dss_prec_get(arena_t *arena) {
 	return dss_prec_names[atomic_load_u(&arena->dss_prec, ATOMIC_RELAXED)];
@@ -985,14 +1026,10 @@ arena_new(tsdn_t *tsdn, unsigned ind, extent_hooks_t *extent_hooks) {
 	if (malloc_mutex_init(&arena->extent_avail_mtx, "extent_avail",
 	    WITNESS_RANK_EXTENT_AVAIL))
 		goto label_error;
-	/* New arenas take opt.dss (dss_prec_names order: disabled,
-	 * primary, secondary). */
-	unsigned prec = 2;
-	for (unsigned i = 0; i < 3; i++) {
-		if (strcmp(opt_dss, dss_prec_names[i]) == 0)
-			prec = i;
-	}
-	atomic_store_u(&arena->dss_prec, prec, ATOMIC_RELAXED);
+	/* New arenas take the default precedence (opt.dss until
+	 * arena.<MALLCTL_ARENAS_ALL>.dss changes it). */
+	atomic_store_u(&arena->dss_prec, arena_dss_default_ind(),
+	    ATOMIC_RELAXED);
 	arena->base = base;
 	arena->create_time_ns = nstime_now_ns();
 	for (unsigned i = 0; i < NBINS; i++) {

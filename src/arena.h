@@ -187,6 +187,9 @@ void arena_destroy_final(tsd_t *tsd, arena_t *arena);
 extent_hooks_t *arena_set_extent_hooks(tsd_t *tsd, arena_t *arena,
     extent_hooks_t *extent_hooks);
 /* dss precedence: "disabled" only, until the dss module exists. */
+unsigned arena_dss_default_ind(void);
+const char *arena_dss_default_get(void);
+bool arena_dss_default_set(const char *prec);
 const char *arena_dss_prec_get(arena_t *arena);
 bool arena_dss_prec_set(arena_t *arena, const char *prec);
 size_t arena_retain_grow_limit_get(arena_t *arena);

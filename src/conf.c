@@ -110,7 +110,8 @@ conf_error(const char *msg, const char *k, size_t klen, const char *v,
 
 /*
  * Splits the next "key:value" off *opts_p.  Returns true at the end of the
- * string or on a syntax error (reported here).
+ * string or on a syntax error (reported here; as in 5.1.0, syntax
+ * errors do not count for abort_conf, only invalid pairs do).
  */
 static bool
 malloc_conf_next(const char **opts_p, const char **k_p, size_t *klen_p,
@@ -133,12 +134,10 @@ malloc_conf_next(const char **opts_p, const char **k_p, size_t *klen_p,
 			if (p != *opts_p) {
 				malloc_write("<jemalloc>: Conf string ends with "
 				    "key\n");
-				had_conf_error = true;
 			}
 			return true;
 		}
 		malloc_write("<jemalloc>: Malformed conf string\n");
-		had_conf_error = true;
 		return true;
 	}
 	*v_p = p;
@@ -149,7 +148,6 @@ malloc_conf_next(const char **opts_p, const char **k_p, size_t *klen_p,
 		p++;
 		if (*p == '\0') {
 			malloc_write("<jemalloc>: Conf string ends with comma\n");
-			had_conf_error = true;
 		}
 	}
 	*opts_p = p;
@@ -256,6 +254,10 @@ malloc_conf_apply(const char *k, size_t klen, const char *v, size_t vlen) {
 		const conf_opt_t *o = &conf_opts[i];
 		if (!conf_key_matches(o, k, klen))
 			continue;
+		/* Keys of features this build left out are invalid pairs. */
+		if ((o->var == &opt_zero && !config_fill) ||
+		    (o->var == &opt_xmalloc && !config_xmalloc))
+			break;
 		switch (o->type) {
 		case CONF_BOOL:
 			if (conf_streq(v, vlen, "true"))
@@ -343,7 +345,6 @@ malloc_conf_init(void) {
 		const char *opts = sources[i];
 		if (opts == NULL)
 			continue;
-		had_conf_error = false;
 		const char *k, *v;
 		size_t klen, vlen;
 		while (*opts != '\0' && !malloc_conf_next(&opts, &k, &klen, &v,

@@ -872,8 +872,10 @@ arena_i_dss_ctl(CTL_ARGS) {
 	arena_t *arena = ctl_arena_of(mib);
 	if (arena == NULL && i != MALLCTL_ARENAS_ALL)
 		return EFAULT;
+	/* The all-arenas index reads and sets the default that new arenas
+	 * take; existing arenas keep their own precedence. */
 	const char *old = arena != NULL ? arena_dss_prec_get(arena) :
-	    dss_prec_names[0];
+	    arena_dss_default_get();
 	if (newp != NULL) {
 		const char *prec;
 		WRITE(prec, const char *);
@@ -884,15 +886,9 @@ arena_i_dss_ctl(CTL_ARGS) {
 			known |= strcmp(prec, dss_prec_names[j]) == 0;
 		if (!known)
 			return EINVAL;
-		unsigned n = narenas_total_get();
-		for (unsigned j = 0; j < n; j++) {
-			if (i != MALLCTL_ARENAS_ALL && j != i)
-				continue;
-			arena_t *a = arena_get_from_ind(j);
-			/* No sbrk support: only "disabled" can be set. */
-			if (a != NULL && arena_dss_prec_set(a, prec))
-				return EFAULT;
-		}
+		if (arena != NULL ? arena_dss_prec_set(arena, prec) :
+		    arena_dss_default_set(prec))
+			return EFAULT;
 	}
 	READ(old, const char *);
 	return 0;

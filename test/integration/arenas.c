@@ -343,6 +343,43 @@ TEST(test_dss_and_retain_grow_limit) {
 	dallocx(p, MALLOCX_TCACHE_NONE);
 }
 
+static const char *
+dss_get(const char *name) {
+	const char *v = NULL;
+	size_t sz = sizeof(v);
+	expect_d_eq(mallctl(name, &v, &sz, NULL, 0), 0, "%s", name);
+	return v == NULL ? "" : v;
+}
+
+/* arena.<MALLCTL_ARENAS_ALL>.dss is the default new arenas take; writing
+ * it leaves existing arenas alone. */
+TEST(test_dss_default) {
+	const char *opt = dss_get("opt.dss");
+	char all[64], first[64];
+	snprintf(all, sizeof(all), "arena.%u.dss", MALLCTL_ARENAS_ALL);
+	expect_true(strcmp(dss_get(all), opt) == 0,
+	    "default starts at opt.dss");
+	expect_true(strcmp(dss_get("arena.0.dss"), opt) == 0,
+	    "arena 0 takes opt.dss");
+
+	const char *disabled = "disabled", *bogus = "sometimes", *old;
+	size_t sz = sizeof(old);
+	expect_d_eq(mallctl(all, &old, &sz, &disabled, sizeof(disabled)), 0,
+	    "");
+	expect_true(strcmp(old, opt) == 0, "old value returned");
+	expect_d_eq(mallctl(all, NULL, NULL, &bogus, sizeof(bogus)), EINVAL,
+	    "unknown precedence");
+	expect_true(strcmp(dss_get(all), "disabled") == 0, "");
+	expect_true(strcmp(dss_get("arena.0.dss"), opt) == 0,
+	    "existing arena unchanged");
+
+	unsigned ind = arena_create(NULL);
+	snprintf(first, sizeof(first), "arena.%u.dss", ind);
+	expect_true(strcmp(dss_get(first), "disabled") == 0,
+	    "new arena takes default");
+	expect_d_eq(mallctl(all, NULL, NULL, &opt, sizeof(opt)), 0, "restore");
+}
+
 int
 main(void) {
 	return test_run(TEST_CASE(test_create_and_allocate),
@@ -350,5 +387,6 @@ main(void) {
 	    TEST_CASE(test_destroy_with_threads_fails),
 	    TEST_CASE(test_custom_hooks),
 	    TEST_CASE(test_hooks_on_existing_arena),
-	    TEST_CASE(test_dss_and_retain_grow_limit));
+	    TEST_CASE(test_dss_and_retain_grow_limit),
+	    TEST_CASE(test_dss_default));
 }
