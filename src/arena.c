@@ -700,6 +700,8 @@ arena_purge_all(tsdn_t *tsdn, arena_t *arena) {
 void
 arena_extents_dirty_dalloc(tsdn_t *tsdn, arena_t *arena,
     extent_hooks_t **r_extent_hooks, extent_t *extent) {
+	/* Read before the extent may merge into a neighbour. */
+	size_t npages = extent_size_get(extent) >> LG_PAGE;
 	extents_dalloc(tsdn, arena, r_extent_hooks, &arena->extents_dirty,
 	    extent);
 	/* dirty_decay_ms 0: nothing stays dirty. */
@@ -707,7 +709,7 @@ arena_extents_dirty_dalloc(tsdn_t *tsdn, arena_t *arena,
 		arena_decay_impl(tsdn, arena, &arena->decay_dirty,
 		    &arena->extents_dirty, false, true);
 	} else if (background_thread_enabled()) {
-		background_thread_wakeup_early(arena->ind);
+		background_thread_wakeup_early(arena->ind, npages);
 	}
 }
 

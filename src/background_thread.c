@@ -23,10 +23,18 @@ typedef struct {
 	/* Synchronization: mtx, except indefinite_sleep (a racy hint read
 	 * by application threads before they take mtx). */
 	malloc_mutex_t mtx;
+	/* Held by the worker for a whole pass over its arenas, and by
+	 * background_thread_pause_all() so that an arena being destroyed is
+	 * never in the middle of a pass (a plain pthread mutex: always the
+	 * outermost lock, outside the witness ranks). */
+	pthread_mutex_t run_mtx;
 	pthread_cond_t cond;
 	pthread_t thread;
 	bg_state_t state;
 	bool indefinite_sleep;
+	/* Pages made dirty in this worker's arenas since it last woke
+	 * (atomic, added to by application threads). */
+	size_t npages_new;
 	unsigned ind;
 	uint64_t nruns;
 	uint64_t tot_sleep_ns;
@@ -84,6 +92,7 @@ bg_thread_entry(void *arg) {
 		size_t nworkers = bg_nthreads > 0 ? bg_nthreads : 1;
 		malloc_mutex_unlock(&info->mtx);
 
+		pthread_mutex_lock(&info->run_mtx);
 		unsigned n = atomic_load_u(&narenas_total, ATOMIC_ACQUIRE);
 		for (unsigned i = info->ind; i < n; i += (unsigned)nworkers) {
 			arena_t *arena = arena_get_from_ind(i);
@@ -91,6 +100,7 @@ bg_thread_entry(void *arg) {
 				arena_decay(tsdn, arena, true, false);
 		}
 		uint64_t sleep = bg_interval_ns(tsdn, info->ind, nworkers);
+		pthread_mutex_unlock(&info->run_mtx);
 
 		malloc_mutex_lock(&info->mtx);
 		info->nruns++;
@@ -111,6 +121,7 @@ bg_thread_entry(void *arg) {
 			pthread_cond_timedwait(&info->cond, &info->mtx.lock, &ts);
 		}
 		info->indefinite_sleep = false;
+		__atomic_store_n(&info->npages_new, 0, __ATOMIC_RELAXED);
 		info->tot_sleep_ns += nstime_now_ns() - before;
 	}
 	malloc_mutex_unlock(&info->mtx);
@@ -205,20 +216,41 @@ background_thread_max_set(tsd_t *tsd, size_t max) {
 }
 
 void
-background_thread_wakeup_early(unsigned arena_ind) {
+background_thread_wakeup_early(unsigned arena_ind, size_t npages) {
 	size_t n = bg_nthreads;
 	if (n == 0)
 		return;
 	bg_info_t *info = &bg_infos[arena_ind % n];
-	/* Racy hint: only a worker asleep with nothing to do needs a nudge;
-	 * the others wake on their own schedule. */
-	if (!__atomic_load_n(&info->indefinite_sleep, __ATOMIC_RELAXED))
+	/*
+	 * Racy hints: a worker asleep with nothing to do is woken at once;
+	 * one in a timed sleep only once more than
+	 * BACKGROUND_THREAD_NPAGES_THRESHOLD pages became dirty since it
+	 * planned that sleep, so a sudden burst of frees is not left waiting
+	 * for a plan made for other pages.
+	 */
+	if (!__atomic_load_n(&info->indefinite_sleep, __ATOMIC_RELAXED) &&
+	    __atomic_add_fetch(&info->npages_new, npages, __ATOMIC_RELAXED) <=
+	    BACKGROUND_THREAD_NPAGES_THRESHOLD)
 		return;
 	if (malloc_mutex_trylock(&info->mtx))
 		return;
-	if (info->indefinite_sleep)
+	if (info->state == bg_state_started) {
+		__atomic_store_n(&info->npages_new, 0, __ATOMIC_RELAXED);
 		pthread_cond_signal(&info->cond);
+	}
 	malloc_mutex_unlock(&info->mtx);
+}
+
+void
+background_thread_pause_all(void) {
+	for (size_t i = 0; i < bg_capacity; i++)
+		pthread_mutex_lock(&bg_infos[i].run_mtx);
+}
+
+void
+background_thread_resume_all(void) {
+	for (size_t i = bg_capacity; i > 0; i--)
+		pthread_mutex_unlock(&bg_infos[i - 1].run_mtx);
 }
 
 void
@@ -246,6 +278,8 @@ background_thread_postfork_child(void) {
 	for (size_t i = 0; i < bg_capacity; i++) {
 		bg_infos[i].state = bg_state_stopped;
 		bg_infos[i].indefinite_sleep = false;
+		bg_infos[i].npages_new = 0;
+		pthread_mutex_init(&bg_infos[i].run_mtx, NULL);
 		pthread_cond_init(&bg_infos[i].cond, NULL);
 	}
 	bg_nthreads = 0;
@@ -274,6 +308,7 @@ background_thread_boot(void) {
 		if (malloc_mutex_init(&bg_infos[i].mtx, "background_thread_info",
 		    WITNESS_RANK_BACKGROUND_THREAD))
 			return true;
+		pthread_mutex_init(&bg_infos[i].run_mtx, NULL);
 		pthread_cond_init(&bg_infos[i].cond, NULL);
 		bg_infos[i].state = bg_state_stopped;
 	}

@@ -5,8 +5,9 @@
  * number of workers); each sleeps until the earliest time one of its
  * arenas will have more than BACKGROUND_THREAD_NPAGES_THRESHOLD pages to
  * purge, at least BACKGROUND_THREAD_MIN_INTERVAL_NS, indefinitely when
- * nothing is pending, and is woken early when a sleeping worker's arena
- * receives dirty pages.
+ * nothing is pending; woken early when its arena receives dirty pages
+ * while it sleeps with nothing to do, or more than the threshold of them
+ * during a timed sleep.
  */
 #ifndef JEMALLOC_BACKGROUND_THREAD_H
 #define JEMALLOC_BACKGROUND_THREAD_H
@@ -36,7 +37,10 @@ bool background_thread_boot(void);
 bool background_threads_enable(tsd_t *tsd);
 bool background_threads_disable(tsd_t *tsd);
 /* Makes the worker of arena ind re-plan its sleep soon (new dirty pages). */
-void background_thread_wakeup_early(unsigned arena_ind);
+void background_thread_wakeup_early(unsigned arena_ind, size_t npages);
+/* Keep every worker out of its arenas (between passes) until resumed. */
+void background_thread_pause_all(void);
+void background_thread_resume_all(void);
 size_t background_thread_max_get(void);
 bool background_thread_max_set(tsd_t *tsd, size_t max);
 /* stats.background_thread.* */

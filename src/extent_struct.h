@@ -67,7 +67,7 @@ extent_bits_get_(const extent_t *e) {
 
 static inline void
 extent_bits_set_(extent_t *e, uint64_t mask, unsigned shift, uint64_t v) {
-	uint64_t b = e->e_bits;
+	uint64_t b = extent_bits_get_(e);
 	b = (b & ~(mask << shift)) | ((v & mask) << shift);
 	__atomic_store_n(&e->e_bits, b, __ATOMIC_RELAXED);
 }
@@ -111,22 +111,39 @@ static inline uint64_t
 extent_sn_get(const extent_t *e) {
 	return extent_bits_get_(e) >> EXTENT_BITS_SN_SHIFT;
 }
+/*
+ * Sanitizer fix (TSan): e_addr and e_size_esn are read racily by
+ * extent_try_coalesce (a neighbour found through the rtree, owned by
+ * another thread) just as e_bits is, so they are accessed with relaxed
+ * atomics like e_bits (plain movs on x86).  TSan reported, e.g. in
+ * integration/threads and stress:
+ *   WARNING: ThreadSanitizer: data race
+ *     Read of size 8 ... extent_base_get src/extent_struct.h:121
+ *       extent_try_coalesce src/extent.c:715 ...
+ *     Previous write of size 8 ... extent_addr_set extent_struct.h:197
+ *       extent_addr_randomize src/extent.c:851 ...
+ * and the same for extent_size_get / extent_size_set.
+ */
 static inline void *
 extent_addr_get(const extent_t *e) {
-	return e->e_addr;
+	return __atomic_load_n(&e->e_addr, __ATOMIC_RELAXED);
 }
 /* The page-aligned start (the address may carry a cache-oblivious offset). */
 static inline void *
 extent_base_get(const extent_t *e) {
-	return PAGE_ADDR2BASE(e->e_addr);
+	return PAGE_ADDR2BASE(extent_addr_get(e));
+}
+static inline size_t
+extent_size_esn_get_(const extent_t *e) {
+	return __atomic_load_n(&e->e_size_esn, __ATOMIC_RELAXED);
 }
 static inline size_t
 extent_size_get(const extent_t *e) {
-	return e->e_size_esn & EXTENT_SIZE_MASK;
+	return extent_size_esn_get_(e) & EXTENT_SIZE_MASK;
 }
 static inline size_t
 extent_esn_get(const extent_t *e) {
-	return e->e_size_esn & EXTENT_ESN_MASK;
+	return extent_size_esn_get_(e) & EXTENT_ESN_MASK;
 }
 static inline void *
 extent_last_get(const extent_t *e) {
@@ -194,17 +211,17 @@ extent_sn_set(extent_t *e, uint64_t sn) {
 }
 static inline void
 extent_addr_set(extent_t *e, void *addr) {
-	e->e_addr = addr;
+	__atomic_store_n(&e->e_addr, addr, __ATOMIC_RELAXED);
 }
 static inline void
 extent_size_set(extent_t *e, size_t size) {
-	e->e_size_esn = (size & EXTENT_SIZE_MASK) | (e->e_size_esn &
-	    EXTENT_ESN_MASK);
+	__atomic_store_n(&e->e_size_esn, (size & EXTENT_SIZE_MASK) |
+	    (extent_size_esn_get_(e) & EXTENT_ESN_MASK), __ATOMIC_RELAXED);
 }
 static inline void
 extent_esn_set(extent_t *e, size_t esn) {
-	e->e_size_esn = (e->e_size_esn & EXTENT_SIZE_MASK) | (esn &
-	    EXTENT_ESN_MASK);
+	__atomic_store_n(&e->e_size_esn, (extent_size_esn_get_(e) &
+	    EXTENT_SIZE_MASK) | (esn & EXTENT_ESN_MASK), __ATOMIC_RELAXED);
 }
 static inline void
 extent_bsize_set(extent_t *e, size_t bsize) {
@@ -215,7 +232,9 @@ static inline void
 extent_init(extent_t *e, unsigned arena_ind, void *addr, size_t size,
     bool slab, unsigned szind, uint64_t sn, extent_state_t state, bool zeroed,
     bool committed, bool dumpable) {
-	e->e_bits = 0;
+	/* Relaxed store: see extent_addr_get (TSan: extent_init vs the
+	 * racy extent_can_coalesce read of e_bits). */
+	__atomic_store_n(&e->e_bits, 0, __ATOMIC_RELAXED);
 	extent_arena_ind_set(e, arena_ind);
 	extent_addr_set(e, addr);
 	extent_size_set(e, size);

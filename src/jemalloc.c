@@ -139,12 +139,15 @@ arena_destroy(tsd_t *tsd, arena_t *arena) {
 	/* Its counters live on in stats.arenas.<MALLCTL_ARENAS_DESTROYED>. */
 	ctl_arena_destroyed_merge(tsd_tsdn(tsd), arena);
 	unsigned ind = arena->ind;
+	/* No background thread may be inside the arena as it goes away. */
+	background_thread_pause_all();
 	/* Under arenas_lock: its mutexes leave the fork registry. */
 	malloc_mutex_lock(&arenas_lock);
 	arena_set(ind, NULL);
 	arena_destroy_final(tsd, arena);
 	arenas_destroyed[narenas_destroyed++] = ind;
 	malloc_mutex_unlock(&arenas_lock);
+	background_thread_resume_all();
 	return false;
 }
 
@@ -516,9 +519,17 @@ ifree(tsd_t *tsd, void *ptr, tcache_t *tcache, bool slow_path) {
 		report_bad_pointer("free", "invalid pointer (not allocated by "
 		    "jemalloc)", ptr);
 	}
+	/*
+	 * Sanitizer fix (UBSan): count the size only after arena_dalloc has
+	 * rejected a freed or foreign page (szind == NSIZES there), which
+	 * sz_index2size would read one past the end of its table ("index 232
+	 * out of bounds for type 'size_t [232]'") before the double-free
+	 * report.  Reading szind's size after the call is still valid: it is
+	 * a local copy.
+	 */
+	arena_dalloc(tsdn, ptr, tcache, szind, slab, slow_path);
 	if (config_stats)
 		tsd->thread_deallocated += sz_index2size(szind);
-	arena_dalloc(tsdn, ptr, tcache, szind, slab, slow_path);
 }
 
 /* Sized free: usize was computed from the caller's size, so small

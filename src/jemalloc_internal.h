@@ -137,7 +137,12 @@ static const char *const config_malloc_conf = JEMALLOC_CONFIG_MALLOC_CONF;
 #define MALLOCX_LG_ALIGN_BITS 6
 #define MALLOCX_ARENA_SHIFT 20
 #define MALLOCX_TCACHE_SHIFT 8
-#define MALLOCX_ARENA_MASK (((1 << MALLOCX_ARENA_BITS) - 1) << MALLOCX_ARENA_SHIFT)
+/*
+ * Sanitizer fix (UBSan): 4095 << 20 overflows int ("left shift of 4095 by
+ * 20 places cannot be represented in type 'int'").  The mask is the top 12
+ * bits of an int, spelled as jemalloc spells it.
+ */
+#define MALLOCX_ARENA_MASK ((int)~0xfffff)
 #define MALLOCX_ARENA_LIMIT ((1 << MALLOCX_ARENA_BITS) - 1)
 #define MALLOCX_TCACHE_MASK (((1 << MALLOCX_TCACHE_BITS) - 1) << MALLOCX_TCACHE_SHIFT)
 #define MALLOCX_TCACHE_MAX ((1 << MALLOCX_TCACHE_BITS) - 3)

@@ -69,7 +69,17 @@ tsd_get(void) {
  * access is one "op %fs:off(%reg)".  Needs the initial-exec model, whose
  * offset is a link-time constant in the GOT; otherwise a plain pointer.
  */
-#if defined(__x86_64__) && defined(__SEG_FS) && defined(JEMALLOC_TLS_INITIAL_EXEC)
+/*
+ * Sanitizer fix (found building the libFuzzer target, which needs clang):
+ * clang also defines __SEG_FS, but its code for these %fs-relative paths
+ * is wrong -- a CC=clang build crashed in free() writing to
+ * 0xffffffffffffde48, a TLS offset used as an address (ASan: "SEGV on
+ * unknown address 0xffffffffffffde48 ... in je_free src/jemalloc.c:999"),
+ * and 20 of the integration tests failed without any sanitizer.  Clang
+ * takes the plain-pointer version below.
+ */
+#if defined(__x86_64__) && defined(__SEG_FS) && \
+    defined(JEMALLOC_TLS_INITIAL_EXEC) && !defined(__clang__)
 #  define TSD_FAST_AS __seg_fs
 JEMALLOC_ALWAYS_INLINE tsd_t TSD_FAST_AS *
 tsd_fast_get(void) {
