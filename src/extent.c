@@ -335,8 +335,17 @@ extents_fit_locked(extents_t *extents, size_t esize, bool limit_fit) {
 		unsigned i = extents_first_nonempty(extents, pind);
 		if (i >= EXTENTS_NHEAPS)
 			return NULL;
-		if (limit_fit && i < NPSIZES && (sz_pind2sz(i) >>
-		    opt_lg_extent_max_active_fit) > esize)
+		/*
+		 * Sanitizer fix (UBSan): lg_extent_max_active_fit may be 64
+		 * (the conf maximum, "no limit"), and size_t >> 64 is
+		 * undefined (x86 shifts by 0, so 64 meant the tightest
+		 * limit).  Under UBSan, conf test "lg_extent_max_active_fit:64"
+		 * hung: the shift report re-entered malloc with this
+		 * container's mutex held (child killed by SIGALRM).
+		 */
+		if (limit_fit && i < NPSIZES &&
+		    opt_lg_extent_max_active_fit < sizeof(size_t) * 8 &&
+		    (sz_pind2sz(i) >> opt_lg_extent_max_active_fit) > esize)
 			return NULL;
 		return extent_heap_first(&extents->heaps[i]);
 	}
