@@ -255,8 +255,23 @@ tcache_slots_alloc(tsdn_t *tsdn) {
 	size_t size = sz_sa2u(tcache_nslots * sizeof(void *), CACHELINE);
 	/* From arena 0 and without a cache, as jemalloc does: this is the
 	 * first large allocation (the seed's third start-up trace). */
-	return ipallocztm(tsdn, size, CACHELINE, true, NULL, true,
-	    arena_get_from_ind(0));
+	arena_t *a0 = arena_get_from_ind(0);
+	void **slots = ipallocztm(tsdn, size, CACHELINE, true, NULL, true, a0);
+	/* Counted as arena 0's internal memory (stats.arenas.<i>.internal,
+	 * part of stats.metadata), as jemalloc counts its tcaches. */
+	if (config_stats && slots != NULL)
+		atomic_fetch_add_zu(&a0->stats.internal, size, ATOMIC_RELAXED);
+	return slots;
+}
+
+static void
+tcache_slots_free(tsdn_t *tsdn, void **slots) {
+	if (config_stats) {
+		atomic_fetch_sub_zu(&arena_get_from_ind(0)->stats.internal,
+		    sz_sa2u(tcache_nslots * sizeof(void *), CACHELINE),
+		    ATOMIC_RELAXED);
+	}
+	idalloctm(tsdn, slots, NULL, true);
 }
 
 /* Sets up the thread's own cache (the tsd must be usable). */
@@ -309,7 +324,7 @@ tcache_destroy(tsd_t *tsd, tcache_t *tcache) {
 	void **slots = tcache->slots;
 	tcache->slots = NULL;
 	if (slots != NULL)
-		idalloctm(tsd_tsdn(tsd), slots, NULL, true);
+		tcache_slots_free(tsd_tsdn(tsd), slots);
 }
 
 void

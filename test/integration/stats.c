@@ -429,6 +429,36 @@ TEST(test_tcache_bytes) {
 	    held, "a flush empties this thread's cache");
 }
 
+/* --- internal (thread-cache slot arrays) ---------------------------------- */
+
+TEST(test_internal) {
+	skip_without_stats();
+	assert_d_eq(epoch_bump(), 0, "");
+	size_t before = getf_zu("stats.arenas.%u.internal", 0, 0);
+	size_t meta0 = 0;
+	assert_d_eq(get_zu("stats.metadata", &meta0), 0, "");
+	unsigned tc;
+	size_t sz = sizeof(tc);
+	assert_d_eq(mallctl("tcache.create", &tc, &sz, NULL, 0), 0, "");
+	assert_d_eq(epoch_bump(), 0, "");
+	size_t with = getf_zu("stats.arenas.%u.internal", 0, 0);
+	expect_zu_gt(with, before, "an explicit cache's slots are internal");
+	size_t one = with - before;
+	/* 3096 slots of 8 bytes, rounded up to a size class. */
+	expect_zu_ge(one, 3096 * sizeof(void *), "");
+	expect_zu_le(one, 32768, "");
+	expect_zu_ge(getf_zu("stats.arenas.%u.internal", 4096, 0), with,
+	    "merged");
+	size_t meta1 = 0;
+	assert_d_eq(get_zu("stats.metadata", &meta1), 0, "");
+	expect_zu_ge(meta1, meta0 + one, "metadata includes internal");
+	assert_d_eq(mallctl("tcache.destroy", NULL, NULL, &tc, sizeof(tc)), 0,
+	    "");
+	assert_d_eq(epoch_bump(), 0, "");
+	expect_zu_eq(getf_zu("stats.arenas.%u.internal", 0, 0), before,
+	    "destroying the cache gives it back");
+}
+
 /* --- mutex counters ------------------------------------------------------- */
 
 static const char *const counters[] = {
@@ -773,7 +803,7 @@ main(void) {
 	    TEST_CASE(test_global_invariants),
 	    TEST_CASE(test_merged_is_sum),
 	    TEST_CASE(test_exact_counts_without_tcache),
-	    TEST_CASE(test_tcache_bytes),
+	    TEST_CASE(test_tcache_bytes), TEST_CASE(test_internal),
 	    TEST_CASE(test_mutex_counters),
 	    TEST_CASE(test_errors),
 	    TEST_CASE(test_short_buffer),
