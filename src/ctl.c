@@ -774,18 +774,18 @@ static int
 arena_i_purge_ctl(CTL_ARGS) {
 	VOID();
 	size_t i = mib[1];
+	/* Under ctl_mtx, which arena destruction holds: no arena walked
+	 * here goes away meanwhile. */
+	malloc_mutex_lock(&ctl_mtx);
 	unsigned n = narenas_total_get();
-	if (i == MALLCTL_ARENAS_ALL) {
-		for (unsigned j = 0; j < n; j++) {
-			arena_t *arena = arena_get_from_ind(j);
-			if (arena != NULL)
-				arena_purge_all(tsd_tsdn(tsd), arena);
-		}
-		return 0;
+	for (unsigned j = 0; j < n; j++) {
+		if (i != MALLCTL_ARENAS_ALL && i != j)
+			continue;
+		arena_t *arena = arena_get_from_ind(j);
+		if (arena != NULL)
+			arena_purge_all(tsd_tsdn(tsd), arena);
 	}
-	arena_t *arena = i < n ? arena_get_from_ind((unsigned)i) : NULL;
-	if (arena != NULL)
-		arena_purge_all(tsd_tsdn(tsd), arena);
+	malloc_mutex_unlock(&ctl_mtx);
 	return 0;
 }
 
@@ -825,6 +825,7 @@ static int
 arena_i_decay_ctl(CTL_ARGS) {
 	VOID();
 	size_t i = mib[1];
+	malloc_mutex_lock(&ctl_mtx);	/* see arena_i_purge_ctl */
 	unsigned n = narenas_total_get();
 	for (unsigned j = 0; j < n; j++) {
 		if (i != MALLCTL_ARENAS_ALL && i != j)
@@ -833,6 +834,7 @@ arena_i_decay_ctl(CTL_ARGS) {
 		if (arena != NULL)
 			arena_decay(tsd_tsdn(tsd), arena, false, false);
 	}
+	malloc_mutex_unlock(&ctl_mtx);
 	return 0;
 }
 

@@ -136,8 +136,14 @@ arena_destroy(tsd_t *tsd, arena_t *arena) {
 	    true) != 0)
 		return true;
 	arena_reset(tsd, arena);
-	/* Its counters live on in stats.arenas.<MALLCTL_ARENAS_DESTROYED>. */
-	ctl_arena_destroyed_merge(tsd_tsdn(tsd), arena);
+	/*
+	 * ctl's mutex is held until the arena is gone, so that a stats
+	 * refresh (which walks the arenas under it) never reads one being
+	 * freed.  Its counters live on in
+	 * stats.arenas.<MALLCTL_ARENAS_DESTROYED>.
+	 */
+	ctl_mtx_lock();
+	ctl_arena_destroyed_merge_locked(tsd_tsdn(tsd), arena);
 	unsigned ind = arena->ind;
 	/* No background thread may be inside the arena as it goes away. */
 	background_thread_pause_all();
@@ -148,6 +154,7 @@ arena_destroy(tsd_t *tsd, arena_t *arena) {
 	arenas_destroyed[narenas_destroyed++] = ind;
 	malloc_mutex_unlock(&arenas_lock);
 	background_thread_resume_all();
+	ctl_mtx_unlock();
 	return false;
 }
 
