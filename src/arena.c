@@ -903,13 +903,11 @@ arena_dss_prec_get(arena_t *arena) {
 
 bool
 arena_dss_prec_set(arena_t *arena, const char *prec) {
-	for (unsigned i = 0; i < 3; i++) {
-		if (strcmp(prec, dss_prec_names[i]) == 0) {
-			atomic_store_u(&arena->dss_prec, i, ATOMIC_RELAXED);
-			return false;
-		}
-	}
-	return true;
+	unsigned i = arena_dss_prec_ind(prec);
+	if (i == DSS_DEFAULT_UNSET)
+		return true;
+	atomic_store_u(&arena->dss_prec, i, ATOMIC_RELAXED);
+	return false;
 }
 
 size_t

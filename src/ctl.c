@@ -722,8 +722,10 @@ tcache_create_ctl(CTL_ARGS) {
 	return 0;
 }
 
+/* tcache.flush and tcache.destroy: a write of a live explicit cache's
+ * index, then op on it. */
 static int
-tcache_flush_ctl(CTL_ARGS) {
+tcache_ind_ctl(CTL_ARGS, void (*op)(tsd_t *, unsigned)) {
 	WRITEONLY();
 	if (newp == NULL)
 		return EFAULT;
@@ -731,21 +733,20 @@ tcache_flush_ctl(CTL_ARGS) {
 	WRITE(ind, unsigned);
 	if (tcaches_get(tsd, ind) == NULL)
 		return EFAULT;
-	tcaches_flush(tsd, ind);
+	op(tsd, ind);
 	return 0;
 }
 
 static int
+tcache_flush_ctl(CTL_ARGS) {
+	return tcache_ind_ctl(tsd, mib, miblen, oldp, oldlenp, newp, newlen,
+	    tcaches_flush);
+}
+
+static int
 tcache_destroy_ctl(CTL_ARGS) {
-	WRITEONLY();
-	if (newp == NULL)
-		return EFAULT;
-	unsigned ind;
-	WRITE(ind, unsigned);
-	if (tcaches_get(tsd, ind) == NULL)
-		return EFAULT;
-	tcaches_destroy(tsd, ind);
-	return 0;
+	return tcache_ind_ctl(tsd, mib, miblen, oldp, oldlenp, newp, newlen,
+	    tcaches_destroy);
 }
 
 static const ctl_node_t tcache_node[] = {
@@ -881,16 +882,11 @@ arena_i_dss_ctl(CTL_ARGS) {
 	if (newp != NULL) {
 		const char *prec;
 		WRITE(prec, const char *);
-		if (prec == NULL)
+		/* The setters refuse only names they do not know. */
+		if (prec == NULL || (arena != NULL ?
+		    arena_dss_prec_set(arena, prec) :
+		    arena_dss_default_set(prec)))
 			return EINVAL;
-		bool known = false;
-		for (unsigned j = 0; j < 3; j++)
-			known |= strcmp(prec, dss_prec_names[j]) == 0;
-		if (!known)
-			return EINVAL;
-		if (arena != NULL ? arena_dss_prec_set(arena, prec) :
-		    arena_dss_default_set(prec))
-			return EFAULT;
 	}
 	READ(old, const char *);
 	return 0;

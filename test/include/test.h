@@ -41,6 +41,15 @@ bool test_long_mode(void);
 /* Writes a message to stderr without allocating. */
 void test_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* The MALLOC_CONF variable this library reads: JE_MALLOC_CONF when the
+ * build is prefixed (je_malloc exists), MALLOC_CONF otherwise. */
+const char *test_conf_var(void);
+/* Waits for child pid: its exit status, 128 + signal, or -1. */
+int test_wait_child(int pid);
+/* Runs this program again as "<name> arg" with conf (unless NULL) in
+ * test_conf_var(); returns test_wait_child's answer. */
+int test_run_self(const char *name, const char *arg, const char *conf);
+
 /* Prints the caller's optional message (format and arguments). */
 void test_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

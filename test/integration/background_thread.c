@@ -274,38 +274,6 @@ ticks(unsigned ind, unsigned n) {
 		dallocx(keep, flags);
 }
 
-static const char *
-conf_var(void) {
-	return dlsym(RTLD_DEFAULT, "je_malloc") != NULL ? "JE_MALLOC_CONF" :
-	    "MALLOC_CONF";
-}
-
-static int
-wait_child(pid_t pid) {
-	int st;
-	if (waitpid(pid, &st, 0) != pid)
-		return -1;
-	if (WIFEXITED(st))
-		return WEXITSTATUS(st);
-	return WIFSIGNALED(st) ? 128 + WTERMSIG(st) : -1;
-}
-
-static int
-run_child(const char *mode, const char *conf) {
-	fflush(NULL);
-	pid_t pid = fork();
-	if (pid < 0)
-		return -1;
-	if (pid == 0) {
-		if (conf != NULL)
-			setenv(conf_var(), conf, 1);
-		execl("/proc/self/exe", "background_thread", mode,
-		    (char *)NULL);
-		_exit(126);
-	}
-	return wait_child(pid);
-}
-
 /* Every test leaves the threads off. */
 static void
 bg_off(void) {
@@ -605,7 +573,7 @@ TEST(destroy_while_purging) {
 	assert_true(pid >= 0, "fork");
 	if (pid == 0)
 		destroy_child();
-	int rc = wait_child(pid);
+	int rc = test_wait_child(pid);
 	CHECK(rc == 0, "child exit status %d (%s)", rc, rc == 128 + 11 ?
 	    "SIGSEGV" : rc == 128 + 14 ? "alarm: hung" : "");
 }
@@ -682,7 +650,7 @@ TEST(fork_child) {
 		assert_true(pid >= 0, "fork");
 		if (pid == 0)
 			fork_child_body();
-		int rc = wait_child(pid);
+		int rc = test_wait_child(pid);
 		CHECK(rc == 0, "child %d exit status %d", k, rc);
 	}
 	/* The parent's threads survived the forks. */
@@ -727,9 +695,11 @@ child_conf(void) {
 }
 
 TEST(conf_background_thread) {
-	int rc = run_child("conf", "background_thread:true");
+	int rc = test_run_self("background_thread", "conf",
+	    "background_thread:true");
 	expect_d_eq(rc, 0, "child exit status");
-	rc = run_child("conf", "background_thread:true,max_background_threads:1");
+	rc = test_run_self("background_thread", "conf",
+	    "background_thread:true,max_background_threads:1");
 	expect_d_eq(rc, 0, "child exit status (max 1)");
 }
 

@@ -238,36 +238,6 @@ ticks(unsigned ind, unsigned n) {
 	}
 }
 
-/* --- child processes with their own MALLOC_CONF ---------------------------- */
-
-static const char *
-conf_var(void) {
-	/* The prefixed build reads <CPREFIX>MALLOC_CONF. */
-	return dlsym(RTLD_DEFAULT, "je_malloc") != NULL ? "JE_MALLOC_CONF" :
-	    "MALLOC_CONF";
-}
-
-/* Runs this program with argument mode and conf in the environment;
- * returns its exit status (or 128 + signal). */
-static int
-run_child(const char *mode, const char *conf) {
-	fflush(NULL);
-	pid_t pid = fork();
-	if (pid < 0)
-		return -1;
-	if (pid == 0) {
-		setenv(conf_var(), conf, 1);
-		execl("/proc/self/exe", "decay", mode, (char *)NULL);
-		_exit(126);
-	}
-	int st;
-	if (waitpid(pid, &st, 0) != pid)
-		return -1;
-	if (WIFEXITED(st))
-		return WEXITSTATUS(st);
-	return WIFSIGNALED(st) ? 128 + WTERMSIG(st) : -1;
-}
-
 #define CCHECK(cond) do {						\
 	if (!(cond)) {							\
 		test_msg("%s:%d: child: check failed: %s\n", __FILE__,	\
@@ -613,7 +583,8 @@ child_conf_decay(void) {
 }
 
 TEST(conf_decay) {
-	int rc = run_child("conf_decay", "dirty_decay_ms:0,muzzy_decay_ms:0");
+	int rc = test_run_self("decay", "conf_decay",
+	    "dirty_decay_ms:0,muzzy_decay_ms:0");
 	expect_d_eq(rc, 0, "child exit status");
 }
 

@@ -172,37 +172,6 @@ intact(const void *p, size_t size, unsigned seed) {
 	return w[size / 8 - 1] == ~(uint64_t)seed;
 }
 
-static const char *
-conf_var(void) {
-	return dlsym(RTLD_DEFAULT, "je_malloc") != NULL ? "JE_MALLOC_CONF" :
-	    "MALLOC_CONF";
-}
-
-static int
-wait_child(pid_t pid) {
-	int st;
-	if (waitpid(pid, &st, 0) != pid)
-		return -1;
-	if (WIFEXITED(st))
-		return WEXITSTATUS(st);
-	return WIFSIGNALED(st) ? 128 + WTERMSIG(st) : -1;
-}
-
-/* exec's this program with argument mode and conf in the environment. */
-static int
-run_child(const char *mode, const char *conf) {
-	fflush(NULL);
-	pid_t pid = fork();
-	if (pid < 0)
-		return -1;
-	if (pid == 0) {
-		setenv(conf_var(), conf, 1);
-		execl("/proc/self/exe", "mem_limit", mode, (char *)NULL);
-		_exit(126);
-	}
-	return wait_child(pid);
-}
-
 /* Runs fn in a forked child; returns its exit status. */
 static int
 run_forked(void (*fn)(void)) {
@@ -215,7 +184,7 @@ run_forked(void (*fn)(void)) {
 		fn();
 		_exit(0);
 	}
-	return wait_child(pid);
+	return test_wait_child(pid);
 }
 
 #define NBLOCKS 512
@@ -422,7 +391,8 @@ hard_conf_child(void) {
 TEST(hard_conf) {
 	char conf[64];
 	snprintf(conf, sizeof(conf), "mem_limit_hard:%zu", HARD_CONF);
-	expect_d_eq(run_child("hard_conf", conf), 0, "child exit status");
+	expect_d_eq(test_run_self("mem_limit", "hard_conf", conf), 0,
+	    "child exit status");
 }
 
 #define NTHREADS 4
@@ -683,7 +653,8 @@ TEST(soft_conf) {
 	char conf[128];
 	snprintf(conf, sizeof(conf), "dirty_decay_ms:-1,muzzy_decay_ms:-1,"
 	    "mem_limit_soft:%zu", SOFT_CONF);
-	expect_d_eq(run_child("soft_conf", conf), 0, "child exit status");
+	expect_d_eq(test_run_self("mem_limit", "soft_conf", conf), 0,
+	    "child exit status");
 }
 
 int

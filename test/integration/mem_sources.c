@@ -41,34 +41,9 @@
 	}								\
 } while (0)
 
-static const char *
-conf_var(void) {
-	return dlsym(RTLD_DEFAULT, "je_malloc") != NULL ? "JE_MALLOC_CONF" :
-	    "MALLOC_CONF";
-}
-
-static int
-run_child(const char *mode, const char *conf) {
-	fflush(NULL);
-	pid_t pid = fork();
-	if (pid < 0)
-		return -1;
-	if (pid == 0) {
-		setenv(conf_var(), conf, 1);
-		execl("/proc/self/exe", "mem_sources", mode, (char *)NULL);
-		_exit(126);
-	}
-	int st;
-	if (waitpid(pid, &st, 0) != pid)
-		return -1;
-	if (WIFEXITED(st))
-		return WEXITSTATUS(st);
-	return WIFSIGNALED(st) ? 128 + WTERMSIG(st) : -1;
-}
-
 static void
 expect_child(const char *mode, const char *conf) {
-	int r = run_child(mode, conf);
+	int r = test_run_self("mem_sources", mode, conf);
 	if (r == CHILD_SKIP)
 		test_skip("%s with %s: not checkable on this system", mode, conf);
 	expect_d_eq(r, 0, "child %s with %s", mode, conf);

@@ -1,9 +1,11 @@
 /* The test harness: see test/include/test.h. */
+#include <dlfcn.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "test.h"
@@ -105,4 +107,35 @@ test_run_cases(const char *binary, const test_case_t *cases) {
 	}
 	test_current = NULL;
 	return failed ? 1 : 0;
+}
+
+const char *
+test_conf_var(void) {
+	return dlsym(RTLD_DEFAULT, "je_malloc") != NULL ? "JE_MALLOC_CONF" :
+	    "MALLOC_CONF";
+}
+
+int
+test_wait_child(int pid) {
+	int st;
+	if (waitpid(pid, &st, 0) != pid)
+		return -1;
+	if (WIFEXITED(st))
+		return WEXITSTATUS(st);
+	return WIFSIGNALED(st) ? 128 + WTERMSIG(st) : -1;
+}
+
+int
+test_run_self(const char *name, const char *arg, const char *conf) {
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		if (conf != NULL)
+			setenv(test_conf_var(), conf, 1);
+		execl("/proc/self/exe", name, arg, (char *)NULL);
+		_exit(126);
+	}
+	return test_wait_child(pid);
 }
