@@ -17,12 +17,12 @@ LIB_HDRS := $(wildcard src/*.h) include/jemalloc/jemalloc.h \
 
 WARN = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
 	-Wshadow -Wpointer-arith -Wstrict-prototypes -Wmissing-prototypes
-LIB_CFLAGS = -std=gnu11 $(CFLAGS) $(EXTRA_CFLAGS) $(WARN) -fPIC \
+LIB_CFLAGS = -std=gnu11 $(CFLAGS) $(PROF_CFLAGS) $(EXTRA_CFLAGS) $(WARN) -fPIC \
 	-fvisibility=hidden -pthread -D_GNU_SOURCE -D_REENTRANT \
 	-fno-builtin-malloc -fno-builtin-calloc -fno-builtin-free \
 	-fno-builtin-realloc \
 	$(CPPFLAGS) -iquote src -Iinclude
-LIB_LDLIBS = -pthread -ldl
+LIB_LDLIBS = -pthread -ldl $(PROF_LIBS)
 
 TEST_CFLAGS = -std=gnu11 $(CFLAGS) $(EXTRA_CFLAGS) -Wall -Wextra \
 	-Wno-unused-parameter -pthread -D_GNU_SOURCE $(CPPFLAGS) \

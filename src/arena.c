@@ -10,6 +10,7 @@
 #include "sz.h"
 #include "tsd.h"
 #include "extent_dss.h"
+#include "prof.h"
 
 ssize_t opt_dirty_decay_ms = DIRTY_DECAY_MS_DEFAULT;
 ssize_t opt_muzzy_decay_ms = MUZZY_DECAY_MS_DEFAULT;
@@ -821,6 +822,8 @@ arena_reset(tsd_t *tsd, arena_t *arena) {
 	while ((extent = ql_first(&arena->large)) != NULL) {
 		ql_remove(&arena->large, extent, ql_link);
 		malloc_mutex_unlock(&arena->large_mtx);
+		if (config_prof && opt_prof)
+			prof_extent_reset(tsdn, extent);
 		arena_extent_dalloc_large_prep(tsdn, arena, extent);
 		extent_hooks_t *extent_hooks = NULL;
 		arena_extents_dirty_dalloc(tsdn, arena, &extent_hooks, extent);

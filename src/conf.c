@@ -8,6 +8,7 @@
 #include "extent_mmap.h"
 #include "nstime.h"
 #include "pages.h"
+#include "prof.h"
 
 #include <stdlib.h>
 #include <sys/syscall.h>
@@ -42,7 +43,8 @@ typedef enum {
 	CONF_ENUM,	/* index into names, stored as int-sized enum */
 	CONF_STRING_ENUM,	/* pointer to one of names */
 	CONF_JUNK,
-	CONF_STATS_OPTS
+	CONF_STATS_OPTS,
+	CONF_STRING	/* copied into a char[max + 1], cut to fit */
 } conf_type_t;
 
 typedef struct {
@@ -93,6 +95,26 @@ static const conf_opt_t conf_opts[] = {
 	{"lg_tcache_max", CONF_SSIZE_T, &opt_lg_tcache_max, -1, 63, false, NULL,
 	    0, false},
 	{"thp", CONF_ENUM, &opt_thp, 0, 0, false, thp_mode_names, 3, false},
+#ifdef JEMALLOC_PROF
+	{"prof", CONF_BOOL, &opt_prof, 0, 0, false, NULL, 0, false},
+	{"prof_prefix", CONF_STRING, opt_prof_prefix, 0, PATH_MAX, false, NULL,
+	    0, false},
+	{"prof_active", CONF_BOOL, &opt_prof_active, 0, 0, false, NULL, 0,
+	    false},
+	{"prof_thread_active_init", CONF_BOOL, &opt_prof_thread_active_init, 0,
+	    0, false, NULL, 0, false},
+	{"lg_prof_sample", CONF_SIZE_T, &opt_lg_prof_sample, 0, 63, true, NULL,
+	    0, false},
+	{"prof_accum", CONF_BOOL, &opt_prof_accum, 0, 0, false, NULL, 0,
+	    false},
+	{"lg_prof_interval", CONF_SSIZE_T, &opt_lg_prof_interval, -1, 63, false,
+	    NULL, 0, false},
+	{"prof_gdump", CONF_BOOL, &opt_prof_gdump, 0, 0, false, NULL, 0,
+	    false},
+	{"prof_final", CONF_BOOL, &opt_prof_final, 0, 0, false, NULL, 0,
+	    false},
+	{"prof_leak", CONF_BOOL, &opt_prof_leak, 0, 0, false, NULL, 0, false},
+#endif
 	/* Extensions (not in jemalloc 5.1.0): see doc/deviations.md. */
 	{"mem_limit_soft", CONF_SIZE_T, &opt_mem_limit_soft, 0, SIZE_MAX, false,
 	    NULL, 0, false},
@@ -301,6 +323,12 @@ malloc_conf_apply(const char *k, size_t klen, const char *v, size_t vlen) {
 		case CONF_STATS_OPTS:
 			conf_set_stats_opts(v, vlen);
 			break;
+		case CONF_STRING: {
+			size_t n = vlen < o->max ? vlen : (size_t)o->max;
+			memcpy(o->var, v, n);
+			((char *)o->var)[n] = '\0';
+			break;
+		}
 		}
 		return;
 	}

@@ -14,6 +14,7 @@
 #include "extent_mmap.h"
 #include "nstime.h"
 #include "pages.h"
+#include "prof.h"
 #include "sz.h"
 #include "tsd.h"
 
@@ -545,8 +546,20 @@ CTL_RO(config_fill, config_fill, bool)
 CTL_RO(config_lazy_lock, config_lazy_lock, bool)
 CTL_RO(config_malloc_conf, config_malloc_conf, const char *)
 CTL_RO(config_prof, config_prof, bool)
-CTL_RO(config_prof_libgcc, false, bool)
-CTL_RO(config_prof_libunwind, false, bool)
+static const bool config_prof_libgcc =
+#ifdef JEMALLOC_PROF_LIBGCC
+    true;
+#else
+    false;
+#endif
+static const bool config_prof_libunwind =
+#ifdef JEMALLOC_PROF_LIBUNWIND
+    true;
+#else
+    false;
+#endif
+CTL_RO(config_prof_libgcc, config_prof_libgcc, bool)
+CTL_RO(config_prof_libunwind, config_prof_libunwind, bool)
 CTL_RO(config_stats, config_stats, bool)
 CTL_RO(config_utrace, config_utrace, bool)
 CTL_RO(config_xmalloc, config_xmalloc, bool)
@@ -594,6 +607,18 @@ CTL_RO(opt_zero, opt_zero, bool)
 CTL_RO(opt_xmalloc, opt_xmalloc, bool)
 #endif
 CTL_RO(opt_tcache, opt_tcache, bool)
+#ifdef JEMALLOC_PROF
+CTL_RO(opt_prof, opt_prof, bool)
+CTL_RO(opt_prof_prefix, (const char *)opt_prof_prefix, const char *)
+CTL_RO(opt_prof_active, opt_prof_active, bool)
+CTL_RO(opt_prof_thread_active_init, opt_prof_thread_active_init, bool)
+CTL_RO(opt_lg_prof_sample, opt_lg_prof_sample, size_t)
+CTL_RO(opt_prof_accum, opt_prof_accum, bool)
+CTL_RO(opt_lg_prof_interval, opt_lg_prof_interval, ssize_t)
+CTL_RO(opt_prof_gdump, opt_prof_gdump, bool)
+CTL_RO(opt_prof_final, opt_prof_final, bool)
+CTL_RO(opt_prof_leak, opt_prof_leak, bool)
+#endif
 CTL_RO(opt_lg_tcache_max, opt_lg_tcache_max, ssize_t)
 CTL_RO(opt_thp, thp_mode_names[opt_thp], const char *)
 
@@ -624,6 +649,18 @@ static const ctl_node_t opt_node[] = {
 	LEAF("tcache", opt_tcache_ctl),
 	LEAF("lg_tcache_max", opt_lg_tcache_max_ctl),
 	LEAF("thp", opt_thp_ctl),
+#ifdef JEMALLOC_PROF
+	LEAF("prof", opt_prof_ctl),
+	LEAF("prof_prefix", opt_prof_prefix_ctl),
+	LEAF("prof_active", opt_prof_active_ctl),
+	LEAF("prof_thread_active_init", opt_prof_thread_active_init_ctl),
+	LEAF("lg_prof_sample", opt_lg_prof_sample_ctl),
+	LEAF("prof_accum", opt_prof_accum_ctl),
+	LEAF("lg_prof_interval", opt_lg_prof_interval_ctl),
+	LEAF("prof_gdump", opt_prof_gdump_ctl),
+	LEAF("prof_final", opt_prof_final_ctl),
+	LEAF("prof_leak", opt_prof_leak_ctl),
+#endif
 };
 
 /* --- thread.* ------------------------------------------------------------------------ */
@@ -699,9 +736,49 @@ static const ctl_node_t thread_tcache_node[] = {
 	LEAF("flush", thread_tcache_flush_ctl),
 };
 
+#ifdef JEMALLOC_PROF
+/* 5.1.0: one call either reads the name or sets it. */
+static int
+thread_prof_name_ctl(CTL_ARGS) {
+	(void)mib; (void)miblen;
+	if (oldp != NULL && oldlenp != NULL && (newp != NULL || newlen != 0))
+		return EPERM;
+	if (newp != NULL) {
+		if (newlen != sizeof(const char *))
+			return EINVAL;
+		return prof_thread_name_set(tsd, *(const char **)newp);
+	}
+	const char *name = prof_thread_name_get(tsd);
+	READ(name, const char *);
+	return 0;
+}
+
+static int
+thread_prof_active_ctl(CTL_ARGS) {
+	(void)mib; (void)miblen;
+	bool oldval = prof_thread_active_get(tsd);
+	if (newp != NULL) {
+		if (newlen != sizeof(bool))
+			return EINVAL;
+		if (prof_thread_active_set(tsd, *(bool *)newp))
+			return EAGAIN;
+	}
+	READ(oldval, bool);
+	return 0;
+}
+
+static const ctl_node_t thread_prof_node[] = {
+	LEAF("name", thread_prof_name_ctl),
+	LEAF("active", thread_prof_active_ctl),
+};
+#endif
+
 static const ctl_node_t thread_node[] = {
 	LEAF("arena", thread_arena_ctl),
 	CHILD("tcache", thread_tcache_node),
+#ifdef JEMALLOC_PROF
+	CHILD("prof", thread_prof_node),
+#endif
 #ifdef JEMALLOC_STATS
 	LEAF("allocated", thread_allocated_ctl),
 	LEAF("allocatedp", thread_allocatedp_ctl),
@@ -1435,6 +1512,67 @@ static const ctl_node_t mem_limit_node[] = {
 	LEAF("footprint", mem_limit_footprint_ctl),
 };
 
+/* --- prof.* ------------------------------------------------------------------------ */
+
+#ifdef JEMALLOC_PROF
+/* A boolean control: the old value, after setting the new one. */
+#define PROF_BOOL_CTL(n, get, set)					\
+static int								\
+n##_ctl(CTL_ARGS) {							\
+	(void)tsd; (void)mib; (void)miblen;				\
+	bool oldval;							\
+	if (newp != NULL) {						\
+		if (newlen != sizeof(bool))				\
+			return EINVAL;					\
+		oldval = set(*(bool *)newp);				\
+	} else {							\
+		oldval = get();						\
+	}								\
+	READ(oldval, bool);						\
+	return 0;							\
+}
+PROF_BOOL_CTL(prof_thread_active_init, prof_thread_active_init_get,
+    prof_thread_active_init_set)
+PROF_BOOL_CTL(prof_active, prof_active_get, prof_active_set)
+PROF_BOOL_CTL(prof_gdump, prof_gdump_get, prof_gdump_set)
+
+static int
+prof_dump_ctl(CTL_ARGS) {
+	(void)mib; (void)miblen;
+	WRITEONLY();
+	const char *filename = NULL;
+	WRITE(filename, const char *);
+	if (prof_mdump(tsd, filename))
+		return EFAULT;
+	return 0;
+}
+
+static int
+prof_reset_ctl(CTL_ARGS) {
+	(void)mib; (void)miblen;
+	WRITEONLY();
+	size_t lg_sample = lg_prof_sample;
+	WRITE(lg_sample, size_t);
+	if (lg_sample >= 64)
+		lg_sample = 63;
+	prof_reset(tsd, lg_sample);
+	return 0;
+}
+
+CTL_RO(prof_lg_sample, lg_prof_sample, size_t)
+CTL_RO(prof_interval, prof_interval, uint64_t)
+
+static const ctl_node_t prof_node[] = {
+	LEAF("thread_active_init", prof_thread_active_init_ctl),
+	LEAF("active", prof_active_ctl),
+	LEAF("dump", prof_dump_ctl),
+	LEAF("gdump", prof_gdump_ctl),
+	LEAF("reset", prof_reset_ctl),
+	LEAF("lg_sample", prof_lg_sample_ctl),
+	LEAF("interval", prof_interval_ctl),
+};
+#endif
+
 static const ctl_node_t root_node[] = {
 	LEAF("version", version_ctl),
 	LEAF("epoch", epoch_ctl),
@@ -1447,6 +1585,9 @@ static const ctl_node_t root_node[] = {
 	CHILD("tcache", tcache_node),
 	INDEXED("arena", arena_i_index),
 	CHILD("arenas", arenas_node),
+#ifdef JEMALLOC_PROF
+	CHILD("prof", prof_node),
+#endif
 	CHILD("stats", stats_node),
 };
 static const ctl_node_t root_wrap[] = {CHILD(NULL, root_node)};

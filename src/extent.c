@@ -7,6 +7,7 @@
 #include "extent_mmap.h"
 #include "pages.h"
 #include "tsd.h"
+#include "prof.h"
 
 size_t opt_lg_extent_max_active_fit = 6;
 
@@ -19,7 +20,11 @@ extent_footprint_get(void) {
 
 void
 extent_footprint_add(size_t size) {
-	atomic_fetch_add_zu(&extent_footprint, size, ATOMIC_RELAXED);
+	size_t cur = atomic_fetch_add_zu(&extent_footprint, size,
+	    ATOMIC_RELAXED) + size;
+	/* Growth dumps (prof_gdump) watch for a new maximum. */
+	if (config_prof && opt_prof)
+		prof_gdump_note(cur);
 }
 
 void

@@ -37,6 +37,9 @@ struct extent_s {
 		bitmap_t e_slab_bitmap[BITMAP_GROUPS_MAX];
 		/* Base block tails: bytes still free. */
 		size_t e_bsize;
+		/* Large extents of a profiling build: the sampled
+		 * allocation's context, NULL when not sampled. */
+		void *e_prof_tctx;
 	};
 };
 
@@ -101,6 +104,14 @@ static inline unsigned
 extent_szind_get_maybe_invalid(const extent_t *e) {
 	return (unsigned)((extent_bits_get_(e) >> EXTENT_BITS_SZIND_SHIFT) &
 	    EXTENT_BITS_SZIND_MASK);
+}
+static inline void *
+extent_prof_tctx_get(const extent_t *e) {
+	return e->e_prof_tctx;
+}
+static inline void
+extent_prof_tctx_set(extent_t *e, void *tctx) {
+	e->e_prof_tctx = tctx;
 }
 static inline unsigned
 extent_nfree_get(const extent_t *e) {

@@ -21,6 +21,7 @@
 #include "jemalloc_inlines.h"
 #include "large.h"
 #include "pages.h"
+#include "prof.h"
 #include "rtree.h"
 #include "stats.h"
 #include "sz.h"
@@ -313,6 +314,8 @@ malloc_init_hard_a0_locked(void) {
 
 	sz_boot();
 	malloc_conf_init();
+	if (config_prof)
+		prof_boot1();
 	if (!config_fill)
 		opt_junk_alloc = opt_junk_free = opt_zero = false;
 	if (!config_xmalloc)
@@ -432,6 +435,8 @@ malloc_init_hard(void) {
 	tsd_t *tsd = tsd_fetch();
 	if (malloc_init_hard_recursible())
 		return true;
+	if (config_prof && prof_boot2(tsd))
+		return true;
 
 	malloc_mutex_lock(&init_lock);
 	pre_reentrancy(tsd);
@@ -534,7 +539,10 @@ ifree(tsd_t *tsd, void *ptr, tcache_t *tcache, bool slow_path) {
 	 * report.  Reading szind's size after the call is still valid: it is
 	 * a local copy.
 	 */
-	arena_dalloc(tsdn, ptr, tcache, szind, slab, slow_path);
+	unsigned dalloc_szind = szind;
+	if (config_prof && unlikely(opt_prof) && !slab)
+		dalloc_szind = prof_free_hook(tsd, ptr, szind);
+	arena_dalloc(tsdn, ptr, tcache, dalloc_szind, slab, slow_path);
 	if (config_stats)
 		tsd->thread_deallocated += sz_index2size(szind);
 }
@@ -557,7 +565,7 @@ isfree(tsd_t *tsd, void *ptr, size_t usize, tcache_t *tcache, bool slow_path,
 	}
 	unsigned szind;
 	bool slab;
-	if (likely(usize <= SMALL_MAXCLASS)) {
+	if (likely(usize <= SMALL_MAXCLASS) && !(config_prof && opt_prof)) {
 		szind = sz_size2index(usize);
 		slab = true;
 	} else {
@@ -565,6 +573,8 @@ isfree(tsd_t *tsd, void *ptr, size_t usize, tcache_t *tcache, bool slow_path,
 		    (uintptr_t)ptr, true, &szind, &slab);
 		/* The real class is at hand: free by it whatever the size
 		 * said (a mismatch stops debug builds above). */
+		if (config_prof && unlikely(opt_prof) && !slab)
+			szind = prof_free_hook(tsd, ptr, szind);
 	}
 	if (config_stats)
 		tsd->thread_deallocated += usize;
@@ -599,7 +609,15 @@ typedef struct static_opts_s {
 	const char *oom_string;		/* printed with xmalloc */
 	const char *invalid_alignment_string;
 	bool slow;
+	void *ra;		/* profiling: the caller's return address */
 } static_opts_t;
+
+/* Profiling builds: where the public function returns to, so that
+ * backtraces start at the application's frame. */
+#define PROF_SET_RA(sopts) do {						\
+	if (config_prof)						\
+		(sopts).ra = __builtin_return_address(0);		\
+} while (0)
 
 /* Arguments of this one call. */
 typedef struct dynamic_opts_s {
@@ -623,6 +641,7 @@ static_opts_init(static_opts_t *static_opts) {
 	static_opts->oom_string = "";
 	static_opts->invalid_alignment_string = "";
 	static_opts->slow = false;
+	static_opts->ra = NULL;
 }
 
 JEMALLOC_ALWAYS_INLINE void
@@ -686,6 +705,32 @@ imalloc_no_sample(static_opts_t *sopts, dynamic_opts_t *dopts, tsd_t *tsd,
 	    arena, sopts->slow);
 }
 
+/*
+ * A sampled allocation (profiling builds): an extent of its own from the
+ * arena, never from a cache, small sizes promoted to LARGE_MINCLASS.
+ */
+static JEMALLOC_NOINLINE void *
+imalloc_sample(dynamic_opts_t *dopts, tsd_t *tsd, size_t usize) {
+	tsdn_t *tsdn = tsd_tsdn(tsd);
+	arena_t *arena = NULL;
+	if (dopts->arena_ind != ARENA_IND_AUTOMATIC) {
+		arena = arena_get(tsdn, dopts->arena_ind, true);
+		if (unlikely(arena == NULL))
+			return NULL;
+	}
+	arena = arena_choose(tsd, arena);
+	if (unlikely(arena == NULL))
+		return NULL;
+	size_t alignment = dopts->alignment > CACHELINE ? dopts->alignment :
+	    CACHELINE;
+	bool promote = usize <= SMALL_MAXCLASS;
+	void *p = large_palloc(tsdn, arena, promote ? LARGE_MINCLASS : usize,
+	    alignment, dopts->zero);
+	if (p != NULL && promote)
+		prof_promote(tsdn, p, usize);
+	return p;
+}
+
 JEMALLOC_ALWAYS_INLINE int
 imalloc_body(static_opts_t *sopts, dynamic_opts_t *dopts, tsd_t *tsd) {
 	void *allocation;
@@ -715,11 +760,20 @@ imalloc_body(static_opts_t *sopts, dynamic_opts_t *dopts, tsd_t *tsd) {
 	}
 
 	check_entry_exit_locking(tsd_tsdn(tsd));
-	allocation = imalloc_no_sample(sopts, dopts, tsd, size, usize, ind);
+	if (config_prof && unlikely(prof_sample_check(tsd, usize))) {
+		allocation = imalloc_sample(dopts, tsd, usize);
+		if (allocation != NULL)
+			prof_malloc_sampled(tsd, allocation, usize, sopts->ra);
+	} else {
+		allocation = imalloc_no_sample(sopts, dopts, tsd, size, usize,
+		    ind);
+	}
 	if (unlikely(allocation == NULL))
 		goto label_oom;
 	if (config_stats)
 		tsd->thread_allocated += usize;
+	if (config_prof && unlikely(prof_dump_pending))
+		prof_pending_dumps(tsd);
 	*dopts->result = allocation;
 	return 0;
 
@@ -768,14 +822,25 @@ imalloc(static_opts_t *sopts, dynamic_opts_t *dopts) {
  */
 static void *
 iralloct(tsd_t *tsd, void *ptr, size_t oldsize, size_t size, size_t alignment,
-    bool zero, tcache_t *tcache, arena_t *arena, size_t *r_usize) {
+    bool zero, tcache_t *tcache, arena_t *arena, size_t *r_usize, void *ra) {
 	tsdn_t *tsdn = tsd_tsdn(tsd);
 	size_t usize = alignment == 0 ? sz_s2u(size) : sz_sa2u(size,
 	    alignment);
 	if (unlikely(usize == 0 || usize > LARGE_MAXCLASS))
 		return NULL;
-	if ((alignment == 0 || ((uintptr_t)ptr & (alignment - 1)) == 0) &&
-	    !arena_ralloc_no_move(tsdn, ptr, oldsize, usize, 0, zero)) {
+	/*
+	 * Profiling: the result is a new allocation for sampling (as in
+	 * 5.1.0), and a sampled object always moves, so that its record
+	 * and promoted extent go with the old pointer.
+	 */
+	bool sample = false, move = false;
+	if (config_prof && unlikely(opt_prof)) {
+		move = prof_sampled(tsdn, ptr);
+		sample = prof_sample_check(tsd, usize);
+		move |= sample;
+	}
+	if (!move && (alignment == 0 || ((uintptr_t)ptr & (alignment - 1)) ==
+	    0) && !arena_ralloc_no_move(tsdn, ptr, oldsize, usize, 0, zero)) {
 		*r_usize = isalloc(tsdn, ptr);
 		if (config_stats) {
 			tsd->thread_allocated += *r_usize;
@@ -784,7 +849,15 @@ iralloct(tsd_t *tsd, void *ptr, size_t oldsize, size_t size, size_t alignment,
 		return ptr;
 	}
 	void *p;
-	if (alignment <= QUANTUM) {
+	if (config_prof && sample) {
+		dynamic_opts_t dopts;
+		dynamic_opts_init(&dopts);
+		dopts.alignment = alignment;
+		dopts.zero = zero;
+		if (arena != NULL)
+			dopts.arena_ind = arena->ind;
+		p = imalloc_sample(&dopts, tsd, usize);
+	} else if (alignment <= QUANTUM) {
 		unsigned ind = sz_size2index(usize);
 		p = iallocztm(tsdn, usize, ind, zero, tcache, false, arena,
 		    true);
@@ -796,6 +869,8 @@ iralloct(tsd_t *tsd, void *ptr, size_t oldsize, size_t size, size_t alignment,
 	size_t copysize = usize < oldsize ? usize : oldsize;
 	memcpy(p, ptr, copysize);
 	ifree(tsd, ptr, tcache, true);	/* counts oldsize as deallocated */
+	if (config_prof && sample)
+		prof_malloc_sampled(tsd, p, usize, ra);
 	if (config_stats)
 		tsd->thread_allocated += usize;
 	*r_usize = usize;
@@ -812,6 +887,7 @@ malloc_default(size_t size) {
 	dynamic_opts_t dopts;
 
 	static_opts_init(&sopts);
+	PROF_SET_RA(sopts);
 	dynamic_opts_init(&dopts);
 	sopts.bump_empty_alloc = true;
 	sopts.null_out_result_on_error = true;
@@ -846,6 +922,11 @@ je_malloc(size_t size) {
 			if (likely(head != bin->low_water)) {
 				TSD_TICK_OR_GOTO(tsd->tcache.gc_ticker,
 				    label_slow);
+#ifdef JEMALLOC_PROF
+				/* Heap profiling's byte count (prof.h). */
+				TSD_SUB_OR_GOTO(tsd->prof_sample_left,
+				    sz_index2size(ind), label_slow);
+#endif
 				bin->stack_head = head + 1;
 				if (config_stats) {
 					tsd->tcache.nrequests[ind]++;
@@ -866,6 +947,7 @@ je_posix_memalign(void **memptr, size_t alignment, size_t size) {
 	dynamic_opts_t dopts;
 
 	static_opts_init(&sopts);
+	PROF_SET_RA(sopts);
 	dynamic_opts_init(&dopts);
 	sopts.bump_empty_alloc = true;
 	sopts.min_alignment = sizeof(void *);
@@ -887,6 +969,7 @@ je_aligned_alloc(size_t alignment, size_t size) {
 	dynamic_opts_t dopts;
 
 	static_opts_init(&sopts);
+	PROF_SET_RA(sopts);
 	dynamic_opts_init(&dopts);
 	sopts.bump_empty_alloc = true;
 	sopts.null_out_result_on_error = true;
@@ -911,6 +994,7 @@ je_calloc(size_t num, size_t size) {
 	dynamic_opts_t dopts;
 
 	static_opts_init(&sopts);
+	PROF_SET_RA(sopts);
 	dynamic_opts_init(&dopts);
 	sopts.may_overflow = true;
 	sopts.bump_empty_alloc = true;
@@ -926,7 +1010,7 @@ je_calloc(size_t num, size_t size) {
 }
 
 static void *
-realloc_impl(void *ptr, size_t size) {
+realloc_impl(void *ptr, size_t size, void *ra) {
 	if (unlikely(ptr == NULL))
 		return je_malloc(size);
 	if (unlikely(size == 0)) {
@@ -943,7 +1027,7 @@ realloc_impl(void *ptr, size_t size) {
 	tcache_t *tcache = tcache_get_from_ind(tsd, TCACHE_IND_AUTOMATIC,
 	    !tsd_fast(tsd));
 	void *ret = iralloct(tsd, ptr, old_usize, size, 0, false, tcache, NULL,
-	    &usize);
+	    &usize, ra);
 	if (unlikely(ret == NULL)) {
 		if (config_xmalloc && unlikely(opt_xmalloc)) {
 			malloc_write("<jemalloc>: Error in realloc(): out of "
@@ -958,7 +1042,8 @@ realloc_impl(void *ptr, size_t size) {
 
 JEMALLOC_EXPORT void *
 je_realloc(void *ptr, size_t size) {
-	return realloc_impl(ptr, size);
+	return realloc_impl(ptr, size, config_prof ?
+	    __builtin_return_address(0) : NULL);
 }
 
 /* The seed's free(): tsd_fetch_min -> ifree. */
@@ -1031,6 +1116,7 @@ je_memalign(size_t alignment, size_t size) {
 	dynamic_opts_t dopts;
 
 	static_opts_init(&sopts);
+	PROF_SET_RA(sopts);
 	dynamic_opts_init(&dopts);
 	sopts.bump_empty_alloc = true;
 	sopts.min_alignment = 1;
@@ -1054,6 +1140,7 @@ je_valloc(size_t size) {
 	dynamic_opts_t dopts;
 
 	static_opts_init(&sopts);
+	PROF_SET_RA(sopts);
 	dynamic_opts_init(&dopts);
 	sopts.bump_empty_alloc = true;
 	sopts.null_out_result_on_error = true;
@@ -1090,6 +1177,7 @@ je_mallocx(size_t size, int flags) {
 	dynamic_opts_t dopts;
 
 	static_opts_init(&sopts);
+	PROF_SET_RA(sopts);
 	dynamic_opts_init(&dopts);
 	/* Size 0 is undefined for mallocx(); treated as 1 (see doc/). */
 	sopts.assert_nonempty_alloc = true;
@@ -1140,7 +1228,7 @@ je_rallocx(void *ptr, size_t size, int flags) {
 	    TCACHE_IND_AUTOMATIC)
 		tcache = NULL;
 	void *p = iralloct(tsd, ptr, old_usize, size, alignment, zero, tcache,
-	    arena, &usize);
+	    arena, &usize, config_prof ? __builtin_return_address(0) : NULL);
 	if (unlikely(p == NULL)) {
 		if (config_xmalloc && unlikely(opt_xmalloc)) {
 			malloc_write("<jemalloc>: Error in rallocx(): out of "
@@ -1169,6 +1257,9 @@ je_xallocx(void *ptr, size_t size, size_t extra, int flags) {
 	if (unlikely(LARGE_MAXCLASS - size < extra))
 		extra = LARGE_MAXCLASS - size;
 	if (alignment != 0 && ((uintptr_t)ptr & (alignment - 1)) != 0)
+		goto label_done;
+	/* Profiling: a sampled object keeps its extent and size. */
+	if (config_prof && unlikely(opt_prof) && prof_sampled(tsdn, ptr))
 		goto label_done;
 	if (arena_ralloc_no_move(tsdn, ptr, old_usize, size, extra, zero))
 		goto label_done;

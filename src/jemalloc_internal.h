@@ -74,7 +74,13 @@ static const bool config_prefixed =
     ;
 /* Compile-time facts fixed in this implementation (see doc/). */
 static const bool config_cache_oblivious = true;
-static const bool config_prof = false;
+static const bool config_prof =
+#ifdef JEMALLOC_PROF
+    true
+#else
+    false
+#endif
+    ;
 static const bool config_utrace = false;
 static const bool config_lazy_lock = false;
 static const char *const config_malloc_conf = JEMALLOC_CONFIG_MALLOC_CONF;

@@ -21,6 +21,9 @@ large_palloc(tsdn_t *tsdn, arena_t *arena, size_t usize, size_t alignment,
 	    alignment, &is_zeroed);
 	if (extent == NULL)
 		return NULL;
+	/* Not sampled (the union may hold an old slab bitmap). */
+	if (config_prof)
+		extent_prof_tctx_set(extent, NULL);
 	if (!arena_is_auto(arena)) {
 		/* Manual arenas list their large extents for reset. */
 		malloc_mutex_lock(&arena->large_mtx);

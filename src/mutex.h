@@ -18,6 +18,10 @@ typedef enum {
 	WITNESS_RANK_TCACHES = 2,
 	WITNESS_RANK_ARENAS = 3,
 	WITNESS_RANK_BACKGROUND_THREAD_GLOBAL = 4,
+	/* The heap profiler: dumps, then contexts (metadata allocations
+	 * under them take arena locks, ranked above). */
+	WITNESS_RANK_PROF_DUMP = 5,
+	WITNESS_RANK_PROF = 7,
 	WITNESS_RANK_BACKGROUND_THREAD = 10,
 	WITNESS_RANK_DECAY = 11,
 	WITNESS_RANK_TCACHE_QL = 12,

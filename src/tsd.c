@@ -2,6 +2,7 @@
 #include "jemalloc_internal.h"
 #include "tsd.h"
 #include "arena.h"
+#include "prof.h"
 
 #include <pthread.h>
 
@@ -32,6 +33,9 @@ tsd_data_init(tsd_t *tsd) {
 	tsd->iarena = NULL;
 	tsd->tcache_enabled = false;
 	tsd->decay_ticker = DECAY_NTICKS_PER_UPDATE;
+#ifdef JEMALLOC_PROF
+	prof_tsd_init(tsd);
+#endif
 }
 
 /* For threads that must not hold state needing cleanup: every allocation
@@ -110,6 +114,8 @@ tsd_cleanup(void *arg) {
 	case tsd_state_nominal_slow:
 	case tsd_state_reincarnated: {
 		arena_t *arena = tsd->arena;
+		if (config_prof)
+			prof_tdata_cleanup(tsd);
 		tcache_cleanup(tsd);
 		iarena_cleanup(tsd);
 		arena_cleanup(tsd);

@@ -30,6 +30,11 @@ struct tsd_s {
 	int8_t reentrancy_level;
 	uint64_t thread_allocated;	/* bytes, when stats are on */
 	uint64_t thread_deallocated;
+#ifdef JEMALLOC_PROF
+	/* Bytes until the next heap-profile sample (prof.h). */
+	int64_t prof_sample_left;
+	struct prof_tdata_s *prof_tdata;
+#endif
 	rtree_ctx_t rtree_ctx;
 	arena_t *arena;		/* application binding */
 	arena_t *iarena;	/* internal-metadata binding */
@@ -92,6 +97,11 @@ tsd_fast_get(void) {
 #  define TSD_TICK_OR_GOTO(ticker, slow)				\
 	__asm__ goto("subl $1, %0\n\tjle %l[" #slow "]"		\
 	    : "+m"(ticker) : : "cc" : slow)
+/* Subtracts n from the 64-bit counter and jumps to slow when it reaches
+ * zero or below: "subq reg, mem; jle". */
+#  define TSD_SUB_OR_GOTO(counter, n, slow)				\
+	__asm__ goto("subq %1, %0\n\tjle %l[" #slow "]"		\
+	    : "+m"(counter) : "r"((int64_t)(n)) : "cc" : slow)
 #else
 #  define TSD_FAST_AS
 JEMALLOC_ALWAYS_INLINE tsd_t *
@@ -100,6 +110,10 @@ tsd_fast_get(void) {
 }
 #  define TSD_TICK_OR_GOTO(ticker, slow) do {				\
 	if (unlikely(--(ticker) <= 0))					\
+		goto slow;						\
+} while (0)
+#  define TSD_SUB_OR_GOTO(counter, n, slow) do {			\
+	if (unlikely(((counter) -= (int64_t)(n)) <= 0))			\
 		goto slow;						\
 } while (0)
 #endif

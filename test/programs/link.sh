@@ -143,10 +143,16 @@ run_prog() {
 }
 
 # --- static ---------------------------------------------------------------------
+# What a static link needs besides the archive, as jemalloc-config says
+# (a profiling build adds its unwinder and libm).
+static_libs="-lpthread -ldl"
+if [ -x "$top/bin/jemalloc-config" ]; then
+	static_libs=$("$top/bin/jemalloc-config" --libs | sed 's/-ljemalloc//')
+fi
 if [ -z "$ar" ] || [ ! -f "$ar" ]; then
 	fail static "JEMALLOC_A ('$ar') is not a file"
 elif ! "$cc" -I"$top/include" -o "$tmp/prog_static" "$tmp/prog.c" "$ar" \
-    -lpthread -ldl > "$tmp/static.cc" 2>&1; then
+    $static_libs > "$tmp/static.cc" 2>&1; then
 	fail static "cannot link against $ar: $(head -c 1500 "$tmp/static.cc")"
 elif run_prog static "$tmp/prog_static"; then
 	# The program must not need the shared library.

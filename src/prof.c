@@ -1,0 +1,1137 @@
+/* prof: the heap profiler; see prof.h. */
+#include "jemalloc_internal.h"
+#include "prof.h"
+#include "arena.h"
+#include "extent.h"
+#include "jemalloc_inlines.h"
+#include "large.h"
+#include "mutex.h"
+#include "sz.h"
+#include "tsd.h"
+
+bool opt_prof = false;
+bool opt_prof_active = true;
+bool opt_prof_thread_active_init = true;
+size_t opt_lg_prof_sample = LG_PROF_SAMPLE_DEFAULT;
+ssize_t opt_lg_prof_interval = LG_PROF_INTERVAL_DEFAULT;
+bool opt_prof_gdump = false;
+bool opt_prof_final = false;
+bool opt_prof_leak = false;
+bool opt_prof_accum = false;
+char opt_prof_prefix[PATH_MAX + 1] = PROF_PREFIX_DEFAULT;
+uint64_t prof_interval = 0;
+size_t lg_prof_sample = LG_PROF_SAMPLE_DEFAULT;
+bool prof_dump_pending = false;
+
+#ifdef JEMALLOC_PROF
+
+#include <ctype.h>
+#include <inttypes.h>
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <link.h>
+#include <math.h>
+#include <unistd.h>
+
+#if defined(JEMALLOC_PROF_LIBUNWIND)
+#  define UNW_LOCAL_ONLY
+#  include <libunwind.h>
+#elif defined(JEMALLOC_PROF_LIBGCC)
+#  include <unwind.h>
+#endif
+
+struct prof_tdata_s {
+	uint64_t thr_uid;
+	char *thread_name;		/* NULL: none */
+	bool active;			/* thread.prof.active */
+	bool attached;			/* its thread is alive */
+	uint64_t ntctx;			/* tctxs that name this tdata */
+	uint64_t prng;
+	int64_t interval;		/* the count the last draw started */
+	prof_tdata_t *next;		/* all tdatas */
+	uintptr_t stack_lo, stack_hi;	/* frame-pointer walks stay inside */
+	prof_cnt_t dump_cnt;		/* scratch, under prof_mtx */
+};
+
+struct prof_tctx_s {
+	prof_gctx_t *gctx;
+	prof_tdata_t *tdata;
+	uint64_t epoch;
+	prof_cnt_t cnts;
+	prof_tctx_t *next;		/* the gctx's list */
+};
+
+struct prof_gctx_s {
+	prof_gctx_t *hnext;		/* hash chain */
+	uint64_t hash;
+	prof_tctx_t *tctxs;
+	unsigned len;
+	void *vec[];
+};
+
+static malloc_mutex_t prof_mtx;
+static malloc_mutex_t prof_dump_mtx;
+static bool prof_booted = false;
+
+/* Under prof_mtx. */
+static prof_gctx_t **prof_table;
+static size_t prof_table_size;	/* power of two */
+static size_t prof_table_count;
+static prof_tdata_t *prof_tdatas;
+static uint64_t prof_next_thr_uid;
+static uint64_t prof_epoch;
+
+static bool prof_active_val;
+static bool prof_thread_active_init_val;
+static bool prof_gdump_val;
+
+/* Under prof_dump_mtx. */
+static uint64_t prof_dump_seq, prof_dump_mseq, prof_dump_iseq,
+    prof_dump_useq;
+static char prof_dump_buf[PROF_DUMP_BUFSIZE];
+static size_t prof_dump_buf_end;
+static int prof_dump_fd;
+static bool prof_dump_err;
+
+/* Interval and growth dump triggers. */
+static uint64_t prof_idump_accum;	/* atomic */
+static bool prof_idump_pending;		/* atomic */
+static bool prof_gdump_pending;		/* atomic */
+static size_t prof_gdump_high;		/* atomic: highest footprint seen */
+
+/* The allocator's own code, for dropping its frames from backtraces
+ * (empty when it is linked into the executable). */
+static uintptr_t prof_lib_lo, prof_lib_hi;
+static bool prof_lib_range_known;
+
+/* --- metadata -------------------------------------------------------------------- */
+
+/* Profiler metadata: arena 0, no cache, counted as internal memory. */
+static void *
+prof_meta_alloc(tsdn_t *tsdn, size_t size) {
+	size_t usize = sz_s2u(size);
+	arena_t *a0 = arena_get_from_ind(0);
+	void *p = ipallocztm(tsdn, usize, QUANTUM, true, NULL, true, a0);
+	if (config_stats && p != NULL)
+		atomic_fetch_add_zu(&a0->stats.internal, usize, ATOMIC_RELAXED);
+	return p;
+}
+
+static void
+prof_meta_free(tsdn_t *tsdn, void *p) {
+	if (p == NULL)
+		return;
+	if (config_stats) {
+		atomic_fetch_sub_zu(&arena_get_from_ind(0)->stats.internal,
+		    isalloc(tsdn, p), ATOMIC_RELAXED);
+	}
+	idalloctm(tsdn, p, NULL, true);
+}
+
+/* --- backtraces -------------------------------------------------------------------- */
+
+static int
+prof_lib_range_cb(struct dl_phdr_info *info, size_t size, void *arg) {
+	uintptr_t target = (uintptr_t)arg;
+	bool mine = false;
+	uintptr_t lo = UINTPTR_MAX, hi = 0;
+	for (unsigned i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X))
+			continue;
+		uintptr_t a = info->dlpi_addr + ph->p_vaddr;
+		uintptr_t b = a + ph->p_memsz;
+		if (target >= a && target < b)
+			mine = true;
+		if (a < lo)
+			lo = a;
+		if (b > hi)
+			hi = b;
+	}
+	if (!mine)
+		return 0;
+	/* The executable itself ("" name) also holds the program's code. */
+	if (info->dlpi_name != NULL && info->dlpi_name[0] != '\0') {
+		prof_lib_lo = lo;
+		prof_lib_hi = hi;
+	}
+	return 1;
+}
+
+static void
+prof_lib_range_init(void) {
+	if (__atomic_load_n(&prof_lib_range_known, __ATOMIC_ACQUIRE))
+		return;
+	dl_iterate_phdr(prof_lib_range_cb, (void *)(uintptr_t)prof_boot1);
+	__atomic_store_n(&prof_lib_range_known, true, __ATOMIC_RELEASE);
+}
+
+static bool
+prof_in_lib(void *ip) {
+	return (uintptr_t)ip >= prof_lib_lo && (uintptr_t)ip < prof_lib_hi;
+}
+
+#if defined(JEMALLOC_PROF_LIBUNWIND)
+static unsigned
+prof_backtrace_raw(tsd_t *tsd, void **vec, unsigned max) {
+	(void)tsd;
+	int n = unw_backtrace(vec, (int)max);
+	return n > 0 ? (unsigned)n : 0;
+}
+#elif defined(JEMALLOC_PROF_LIBGCC)
+typedef struct {
+	void **vec;
+	unsigned len;
+	unsigned max;
+} prof_unwind_arg_t;
+
+static _Unwind_Reason_Code
+prof_unwind_cb(struct _Unwind_Context *ctx, void *arg) {
+	prof_unwind_arg_t *a = (prof_unwind_arg_t *)arg;
+	void *ip = (void *)_Unwind_GetIP(ctx);
+	if (ip == NULL)
+		return _URC_END_OF_STACK;
+	a->vec[a->len++] = ip;
+	return a->len == a->max ? _URC_END_OF_STACK : _URC_NO_REASON;
+}
+
+static unsigned
+prof_backtrace_raw(tsd_t *tsd, void **vec, unsigned max) {
+	(void)tsd;
+	prof_unwind_arg_t a = {vec, 0, max};
+	_Unwind_Backtrace(prof_unwind_cb, &a);
+	return a.len;
+}
+#else
+/* Frame pointers: each frame starts with the caller's frame pointer and
+ * the return address.  The walk stays inside the thread's stack and
+ * stops at the first frame that does not look like one. */
+static unsigned
+prof_backtrace_raw(tsd_t *tsd, void **vec, unsigned max) {
+	prof_tdata_t *tdata = tsd->prof_tdata;
+	uintptr_t lo = tdata != NULL ? tdata->stack_lo : 0;
+	uintptr_t hi = tdata != NULL ? tdata->stack_hi : 0;
+	void **fp = (void **)__builtin_frame_address(0);
+	unsigned n = 0;
+	while (n < max && fp != NULL) {
+		uintptr_t f = (uintptr_t)fp;
+		if ((f & 7) != 0 || (hi != 0 && (f < lo || f + 16 > hi)))
+			break;
+		void *ret = fp[1];
+		if (ret == NULL)
+			break;
+		vec[n++] = ret;
+		void **next = (void **)fp[0];
+		if ((uintptr_t)next <= f || (uintptr_t)next - f > (1U << 24))
+			break;
+		fp = next;
+	}
+	return n;
+}
+#endif
+
+/*
+ * The call chain of the allocation: frames from the caller of the public
+ * function (whose return address is ra) outwards.  The allocator's own
+ * frames are dropped: those before ra and any that still lie in its code
+ * (the C++ operators calling in).
+ */
+static unsigned
+prof_backtrace(tsd_t *tsd, void **vec, void *ra) {
+	void *raw[PROF_BT_MAX + 32];
+	prof_lib_range_init();
+	unsigned n = prof_backtrace_raw(tsd, raw, PROF_BT_MAX + 32);
+	unsigned start = 0;
+	for (unsigned i = 0; i < n; i++) {
+		if (raw[i] == ra) {
+			start = i;
+			break;
+		}
+	}
+	while (start < n && prof_in_lib(raw[start]))
+		start++;
+	unsigned len = n - start;
+	if (len > PROF_BT_MAX)
+		len = PROF_BT_MAX;
+	memcpy(vec, &raw[start], len * sizeof(void *));
+	return len;
+}
+
+/* --- per-thread data ------------------------------------------------------------- */
+
+static uint64_t
+prof_prng_next(uint64_t *state) {
+	*state = *state * UINT64_C(6364136223846793005) +
+	    UINT64_C(1442695040888963407);
+	return *state;
+}
+
+static void
+prof_stack_bounds(prof_tdata_t *tdata) {
+#if !defined(JEMALLOC_PROF_LIBUNWIND) && !defined(JEMALLOC_PROF_LIBGCC)
+	pthread_attr_t attr;
+	if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+		void *addr;
+		size_t size;
+		if (pthread_attr_getstack(&attr, &addr, &size) == 0) {
+			tdata->stack_lo = (uintptr_t)addr;
+			tdata->stack_hi = (uintptr_t)addr + size;
+		}
+		pthread_attr_destroy(&attr);
+	}
+#else
+	(void)tdata;
+#endif
+}
+
+/* The thread's profiling data, created on first use (NULL on failure or
+ * in threads that cannot keep any). */
+static prof_tdata_t *
+prof_tdata_get(tsd_t *tsd) {
+	prof_tdata_t *tdata = tsd->prof_tdata;
+	if (likely(tdata != NULL))
+		return tdata;
+	if (tsd->state != tsd_state_nominal && tsd->state !=
+	    tsd_state_nominal_slow)
+		return NULL;
+	tsdn_t *tsdn = tsd_tsdn(tsd);
+	pre_reentrancy(tsd);
+	tdata = prof_meta_alloc(tsdn, sizeof(prof_tdata_t));
+	if (tdata != NULL)
+		prof_stack_bounds(tdata);
+	post_reentrancy(tsd);
+	if (tdata == NULL)
+		return NULL;
+	malloc_mutex_lock(&prof_mtx);
+	tdata->thr_uid = prof_next_thr_uid++;
+	tdata->active = prof_thread_active_init_val;
+	tdata->attached = true;
+	tdata->prng = tdata->thr_uid * UINT64_C(0x9e3779b97f4a7c15) ^
+	    (uint64_t)(uintptr_t)tsd;
+	tdata->next = prof_tdatas;
+	prof_tdatas = tdata;
+	malloc_mutex_unlock(&prof_mtx);
+	tsd->prof_tdata = tdata;
+	return tdata;
+}
+
+/* Under prof_mtx: unlinks and frees a tdata nobody refers to any more. */
+static void
+prof_tdata_maybe_destroy_locked(tsdn_t *tsdn, prof_tdata_t *tdata) {
+	if (tdata->attached || tdata->ntctx != 0)
+		return;
+	for (prof_tdata_t **p = &prof_tdatas; *p != NULL; p = &(*p)->next) {
+		if (*p == tdata) {
+			*p = tdata->next;
+			break;
+		}
+	}
+	prof_meta_free(tsdn, tdata->thread_name);
+	prof_meta_free(tsdn, tdata);
+}
+
+void
+prof_tsd_init(tsd_t *tsd) {
+	tsd->prof_tdata = NULL;
+	/* With profiling on, the first allocation sets the thread up. */
+	tsd->prof_sample_left = opt_prof ? 0 : INT64_MAX;
+}
+
+void
+prof_tdata_cleanup(tsd_t *tsd) {
+	prof_tdata_t *tdata = tsd->prof_tdata;
+	if (tdata == NULL)
+		return;
+	tsd->prof_tdata = NULL;
+	tsd->prof_sample_left = INT64_MAX;
+	malloc_mutex_lock(&prof_mtx);
+	tdata->attached = false;
+	prof_tdata_maybe_destroy_locked(tsd_tsdn(tsd), tdata);
+	malloc_mutex_unlock(&prof_mtx);
+}
+
+/* --- sampling ------------------------------------------------------------------ */
+
+uint64_t
+prof_sample_interval_draw(tsd_t *tsd) {
+	prof_tdata_t *tdata = tsd->prof_tdata;
+	size_t lg = __atomic_load_n(&lg_prof_sample, __ATOMIC_RELAXED);
+	if (lg == 0 || tdata == NULL)
+		return 1;
+	/* Geometric with p = 2^-lg: the number of bytes up to and including
+	 * the next sample point.  u is uniform in (0, 1). */
+	uint64_t r = prof_prng_next(&tdata->prng) >> 11;
+	double u = ((double)r + 0.5) * (1.0 / 9007199254740992.0);
+	double p = 1.0 / (double)((uint64_t)1 << lg);
+	double v = floor(log(u) / log1p(-p)) + 1.0;
+	if (!(v < 9.0e18))
+		return (uint64_t)INT64_MAX;
+	return (uint64_t)v;
+}
+
+static void
+prof_idump_account(uint64_t bytes) {
+	uint64_t interval = __atomic_load_n(&prof_interval, __ATOMIC_RELAXED);
+	if (interval == 0)
+		return;
+	uint64_t cur = __atomic_add_fetch(&prof_idump_accum, bytes,
+	    __ATOMIC_RELAXED);
+	while (cur >= interval) {
+		if (__atomic_compare_exchange_n(&prof_idump_accum, &cur,
+		    cur - interval, false, __ATOMIC_RELAXED,
+		    __ATOMIC_RELAXED)) {
+			__atomic_store_n(&prof_idump_pending, true,
+			    __ATOMIC_RELAXED);
+			__atomic_store_n(&prof_dump_pending, true,
+			    __ATOMIC_RELEASE);
+			break;
+		}
+	}
+}
+
+bool
+prof_sample_hard(tsd_t *tsd, size_t usize) {
+	bool fresh = tsd->prof_tdata == NULL;
+	prof_tdata_t *tdata = prof_tdata_get(tsd);
+	if (unlikely(tdata == NULL)) {
+		tsd->prof_sample_left = INT64_MAX;
+		return false;
+	}
+	if (!fresh) {
+		/* Bytes counted since the last draw, this call included. */
+		prof_idump_account((uint64_t)(tdata->interval -
+		    tsd->prof_sample_left));
+	}
+	tdata->interval = (int64_t)prof_sample_interval_draw(tsd);
+	tsd->prof_sample_left = tdata->interval;
+	if (fresh) {
+		/* The first call of a thread only starts its count. */
+		tsd->prof_sample_left -= (int64_t)usize;
+		if (tsd->prof_sample_left > 0)
+			return false;
+		tdata->interval = (int64_t)prof_sample_interval_draw(tsd);
+		tsd->prof_sample_left = tdata->interval;
+	}
+	return tdata->active && __atomic_load_n(&prof_active_val,
+	    __ATOMIC_RELAXED);
+}
+
+/* --- contexts ------------------------------------------------------------------------ */
+
+static uint64_t
+prof_bt_hash(void *const *vec, unsigned len) {
+	uint64_t h = UINT64_C(0xcbf29ce484222325) ^ len;
+	for (unsigned i = 0; i < len; i++) {
+		h ^= (uint64_t)(uintptr_t)vec[i];
+		h *= UINT64_C(0x100000001b3);
+		h ^= h >> 29;
+	}
+	h *= UINT64_C(0xff51afd7ed558ccd);
+	h ^= h >> 33;
+	return h;
+}
+
+/* Under prof_mtx: doubles the table. */
+static void
+prof_table_grow_locked(tsdn_t *tsdn) {
+	size_t nsize = prof_table_size * 2;
+	prof_gctx_t **nt = prof_meta_alloc(tsdn, nsize * sizeof(*nt));
+	if (nt == NULL)
+		return;		/* longer chains, still correct */
+	for (size_t i = 0; i < prof_table_size; i++) {
+		prof_gctx_t *g = prof_table[i];
+		while (g != NULL) {
+			prof_gctx_t *next = g->hnext;
+			size_t j = g->hash & (nsize - 1);
+			g->hnext = nt[j];
+			nt[j] = g;
+			g = next;
+		}
+	}
+	prof_meta_free(tsdn, prof_table);
+	prof_table = nt;
+	prof_table_size = nsize;
+}
+
+/* Under prof_mtx: the thread's context for this backtrace in the current
+ * epoch, created if needed. */
+static prof_tctx_t *
+prof_lookup_locked(tsdn_t *tsdn, prof_tdata_t *tdata, void *const *vec,
+    unsigned len) {
+	uint64_t h = prof_bt_hash(vec, len);
+	prof_gctx_t *g;
+	for (g = prof_table[h & (prof_table_size - 1)]; g != NULL;
+	    g = g->hnext) {
+		if (g->hash == h && g->len == len && memcmp(g->vec, vec, len *
+		    sizeof(void *)) == 0)
+			break;
+	}
+	if (g == NULL) {
+		g = prof_meta_alloc(tsdn, sizeof(prof_gctx_t) + len *
+		    sizeof(void *));
+		if (g == NULL)
+			return NULL;
+		g->hash = h;
+		g->len = len;
+		memcpy(g->vec, vec, len * sizeof(void *));
+		size_t i = h & (prof_table_size - 1);
+		g->hnext = prof_table[i];
+		prof_table[i] = g;
+		if (++prof_table_count > prof_table_size)
+			prof_table_grow_locked(tsdn);
+	}
+	prof_tctx_t *t;
+	for (t = g->tctxs; t != NULL; t = t->next) {
+		if (t->tdata == tdata && t->epoch == prof_epoch)
+			return t;
+	}
+	t = prof_meta_alloc(tsdn, sizeof(prof_tctx_t));
+	if (t == NULL) {
+		if (g->tctxs == NULL) {
+			/* Undo the empty gctx. */
+			size_t i = h & (prof_table_size - 1);
+			for (prof_gctx_t **p = &prof_table[i]; *p != NULL;
+			    p = &(*p)->hnext) {
+				if (*p == g) {
+					*p = g->hnext;
+					break;
+				}
+			}
+			prof_table_count--;
+			prof_meta_free(tsdn, g);
+		}
+		return NULL;
+	}
+	t->gctx = g;
+	t->tdata = tdata;
+	t->epoch = prof_epoch;
+	t->next = g->tctxs;
+	g->tctxs = t;
+	tdata->ntctx++;
+	return t;
+}
+
+/* Under prof_mtx: frees a tctx with nothing left to report, then its
+ * gctx and tdata if they became unreferenced. */
+static void
+prof_tctx_maybe_destroy_locked(tsdn_t *tsdn, prof_tctx_t *t) {
+	if (t->cnts.curobjs != 0 || (opt_prof_accum && t->epoch ==
+	    prof_epoch))
+		return;
+	prof_gctx_t *g = t->gctx;
+	for (prof_tctx_t **p = &g->tctxs; *p != NULL; p = &(*p)->next) {
+		if (*p == t) {
+			*p = t->next;
+			break;
+		}
+	}
+	prof_tdata_t *tdata = t->tdata;
+	tdata->ntctx--;
+	prof_meta_free(tsdn, t);
+	prof_tdata_maybe_destroy_locked(tsdn, tdata);
+	if (g->tctxs == NULL) {
+		size_t i = g->hash & (prof_table_size - 1);
+		for (prof_gctx_t **p = &prof_table[i]; *p != NULL;
+		    p = &(*p)->hnext) {
+			if (*p == g) {
+				*p = g->hnext;
+				break;
+			}
+		}
+		prof_table_count--;
+		prof_meta_free(tsdn, g);
+	}
+}
+
+void
+prof_malloc_sampled(tsd_t *tsd, void *ptr, size_t usize, void *ra) {
+	tsdn_t *tsdn = tsd_tsdn(tsd);
+	prof_tdata_t *tdata = prof_tdata_get(tsd);
+	if (tdata == NULL)
+		return;
+	void *vec[PROF_BT_MAX];
+	pre_reentrancy(tsd);
+	unsigned len = prof_backtrace(tsd, vec, ra);
+	malloc_mutex_lock(&prof_mtx);
+	prof_tctx_t *t = prof_lookup_locked(tsdn, tdata, vec, len);
+	if (t != NULL) {
+		t->cnts.curobjs++;
+		t->cnts.curbytes += usize;
+		if (opt_prof_accum) {
+			t->cnts.accumobjs++;
+			t->cnts.accumbytes += usize;
+		}
+		extent_t *extent = extent_lookup(tsdn, ptr, true);
+		extent_prof_tctx_set(extent, t);
+	}
+	malloc_mutex_unlock(&prof_mtx);
+	post_reentrancy(tsd);
+}
+
+void
+prof_promote(tsdn_t *tsdn, void *ptr, size_t usize) {
+	extent_t *extent = extent_lookup(tsdn, ptr, true);
+	unsigned szind = sz_size2index(usize);
+	extent_szind_set(extent, szind);
+	extent_rtree_szind_slab_update(tsdn, extent, szind, false);
+}
+
+bool
+prof_sampled(tsdn_t *tsdn, const void *ptr) {
+	extent_t *extent = extent_lookup(tsdn, ptr, true);
+	return extent != NULL && !extent_slab_get(extent) &&
+	    extent_prof_tctx_get(extent) != NULL;
+}
+
+/* Drops a sampled extent's record; returns the class to free it by. */
+static unsigned
+prof_extent_release(tsdn_t *tsdn, extent_t *extent, unsigned szind) {
+	prof_tctx_t *t = extent_prof_tctx_get(extent);
+	if (t == NULL)
+		return szind;
+	malloc_mutex_lock(&prof_mtx);
+	assert(t->cnts.curobjs > 0);
+	t->cnts.curobjs--;
+	t->cnts.curbytes -= sz_index2size(szind);
+	prof_tctx_maybe_destroy_locked(tsdn, t);
+	malloc_mutex_unlock(&prof_mtx);
+	extent_prof_tctx_set(extent, NULL);
+	if (szind < NBINS) {
+		/* Promoted: back to the large extent it really is. */
+		szind = sz_size2index(LARGE_MINCLASS);
+		extent_szind_set(extent, szind);
+		extent_rtree_szind_slab_update(tsdn, extent, szind, false);
+	}
+	return szind;
+}
+
+unsigned
+prof_free_hook(tsd_t *tsd, void *ptr, unsigned szind) {
+	extent_t *extent = extent_lookup(tsd_tsdn(tsd), ptr, false);
+	if (extent == NULL || extent_slab_get(extent) ||
+	    extent_state_get(extent) != extent_state_active)
+		return szind;
+	return prof_extent_release(tsd_tsdn(tsd), extent, szind);
+}
+
+void
+prof_extent_reset(tsdn_t *tsdn, extent_t *extent) {
+	prof_extent_release(tsdn, extent,
+	    extent_szind_get_maybe_invalid(extent));
+}
+
+size_t
+prof_bt_count(void) {
+	malloc_mutex_lock(&prof_mtx);
+	size_t n = prof_table_count;
+	malloc_mutex_unlock(&prof_mtx);
+	return n;
+}
+
+/* --- dumps --------------------------------------------------------------------------- */
+
+static void
+prof_dump_flush(void) {
+	if (prof_dump_buf_end == 0)
+		return;
+	size_t off = 0;
+	while (off < prof_dump_buf_end && !prof_dump_err) {
+		ssize_t w = malloc_write_fd(prof_dump_fd, prof_dump_buf + off,
+		    prof_dump_buf_end - off);
+		if (w <= 0)
+			prof_dump_err = true;
+		else
+			off += (size_t)w;
+	}
+	prof_dump_buf_end = 0;
+}
+
+static void
+prof_dump_write(const char *s, size_t len) {
+	while (len > 0) {
+		if (prof_dump_buf_end == PROF_DUMP_BUFSIZE)
+			prof_dump_flush();
+		size_t n = PROF_DUMP_BUFSIZE - prof_dump_buf_end;
+		if (n > len)
+			n = len;
+		memcpy(prof_dump_buf + prof_dump_buf_end, s, n);
+		prof_dump_buf_end += n;
+		s += n;
+		len -= n;
+	}
+}
+
+JEMALLOC_FORMAT(1, 2)
+static void
+prof_dump_printf(const char *format, ...) {
+	char buf[256];
+	va_list ap;
+	va_start(ap, format);
+	malloc_vsnprintf(buf, sizeof(buf), format, ap);
+	va_end(ap);
+	prof_dump_write(buf, strlen(buf));
+}
+
+static void
+prof_dump_cnts(const prof_cnt_t *c) {
+	prof_dump_printf("%"PRIu64": %"PRIu64" [%"PRIu64": %"PRIu64"]",
+	    c->curobjs, c->curbytes, c->accumobjs, c->accumbytes);
+}
+
+static void
+prof_cnt_add(prof_cnt_t *sum, const prof_cnt_t *c) {
+	sum->curobjs += c->curobjs;
+	sum->curbytes += c->curbytes;
+	sum->accumobjs += c->accumobjs;
+	sum->accumbytes += c->accumbytes;
+}
+
+static bool
+prof_cnt_empty(const prof_cnt_t *c) {
+	return c->curobjs == 0 && c->accumobjs == 0;
+}
+
+/* Under prof_mtx: a tctx's counts as a dump shows them (none from older
+ * epochs; cumulative counts only with prof_accum). */
+static prof_cnt_t
+prof_tctx_dump_cnts(const prof_tctx_t *t) {
+	prof_cnt_t c = {0, 0, 0, 0};
+	if (t->epoch != prof_epoch)
+		return c;
+	c.curobjs = t->cnts.curobjs;
+	c.curbytes = t->cnts.curbytes;
+	if (opt_prof_accum) {
+		c.accumobjs = t->cnts.accumobjs;
+		c.accumbytes = t->cnts.accumbytes;
+	}
+	return c;
+}
+
+/* Under prof_mtx: sums per thread and in all. */
+static void
+prof_dump_sum_locked(prof_cnt_t *all, size_t *ngctx) {
+	memset(all, 0, sizeof(*all));
+	*ngctx = 0;
+	for (prof_tdata_t *d = prof_tdatas; d != NULL; d = d->next)
+		memset(&d->dump_cnt, 0, sizeof(d->dump_cnt));
+	for (size_t i = 0; i < prof_table_size; i++) {
+		for (prof_gctx_t *g = prof_table[i]; g != NULL; g = g->hnext) {
+			bool any = false;
+			for (prof_tctx_t *t = g->tctxs; t != NULL;
+			    t = t->next) {
+				prof_cnt_t c = prof_tctx_dump_cnts(t);
+				prof_cnt_add(&t->tdata->dump_cnt, &c);
+				prof_cnt_add(all, &c);
+				any |= !prof_cnt_empty(&c);
+			}
+			if (any)
+				(*ngctx)++;
+		}
+	}
+}
+
+static void
+prof_dump_maps(void) {
+	prof_dump_printf("\nMAPPED_LIBRARIES:\n");
+	int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	for (;;) {
+		if (prof_dump_buf_end == PROF_DUMP_BUFSIZE)
+			prof_dump_flush();
+		ssize_t r = malloc_read_fd(fd, prof_dump_buf +
+		    prof_dump_buf_end, PROF_DUMP_BUFSIZE - prof_dump_buf_end);
+		if (r <= 0)
+			break;
+		prof_dump_buf_end += (size_t)r;
+	}
+	close(fd);
+}
+
+/* Under prof_dump_mtx: writes the whole profile to filename. */
+static bool
+prof_dump_file(const char *filename, bool leakcheck) {
+	prof_dump_fd = open(filename, O_CREAT | O_WRONLY | O_TRUNC |
+	    O_CLOEXEC, 0644);
+	if (prof_dump_fd == -1) {
+		malloc_printf("<jemalloc>: creat(\"%s\"), 0644) failed\n",
+		    filename);
+		if (opt_abort)
+			abort();
+		return true;
+	}
+	prof_dump_err = false;
+	prof_dump_buf_end = 0;
+
+	prof_cnt_t all;
+	size_t ngctx;
+	malloc_mutex_lock(&prof_mtx);
+	prof_dump_sum_locked(&all, &ngctx);
+	size_t lg = __atomic_load_n(&lg_prof_sample, __ATOMIC_RELAXED);
+	prof_dump_printf("heap_v2/%"PRIu64"\n  t*: ", (uint64_t)1 << lg);
+	prof_dump_cnts(&all);
+	prof_dump_printf("\n");
+	for (prof_tdata_t *d = prof_tdatas; d != NULL; d = d->next) {
+		if (!d->attached && prof_cnt_empty(&d->dump_cnt))
+			continue;
+		prof_dump_printf("  t%"PRIu64": ", d->thr_uid);
+		prof_dump_cnts(&d->dump_cnt);
+		if (d->thread_name != NULL && d->thread_name[0] != '\0') {
+			prof_dump_printf(" ");
+			prof_dump_write(d->thread_name,
+			    strlen(d->thread_name));
+		}
+		prof_dump_printf("\n");
+	}
+	for (size_t i = 0; i < prof_table_size; i++) {
+		for (prof_gctx_t *g = prof_table[i]; g != NULL; g = g->hnext) {
+			prof_cnt_t sum = {0, 0, 0, 0};
+			for (prof_tctx_t *t = g->tctxs; t != NULL;
+			    t = t->next) {
+				prof_cnt_t c = prof_tctx_dump_cnts(t);
+				prof_cnt_add(&sum, &c);
+			}
+			if (prof_cnt_empty(&sum))
+				continue;
+			prof_dump_printf("@");
+			for (unsigned k = 0; k < g->len; k++) {
+				prof_dump_printf(" 0x%lx",
+				    (unsigned long)(uintptr_t)g->vec[k]);
+			}
+			prof_dump_printf("\n  t*: ");
+			prof_dump_cnts(&sum);
+			prof_dump_printf("\n");
+			for (prof_tctx_t *t = g->tctxs; t != NULL;
+			    t = t->next) {
+				prof_cnt_t c = prof_tctx_dump_cnts(t);
+				if (prof_cnt_empty(&c))
+					continue;
+				prof_dump_printf("  t%"PRIu64": ",
+				    t->tdata->thr_uid);
+				prof_dump_cnts(&c);
+				prof_dump_printf("\n");
+			}
+		}
+	}
+	malloc_mutex_unlock(&prof_mtx);
+	prof_dump_maps();
+	prof_dump_flush();
+	close(prof_dump_fd);
+
+	if (leakcheck && all.curbytes != 0) {
+		/* Unsampled estimate, as jeprof computes it. */
+		double period = (double)((uint64_t)1 << lg);
+		double ratio = ((double)all.curbytes / (double)all.curobjs) /
+		    period;
+		double scale = 1.0 / (1.0 - exp(-ratio));
+		uint64_t bytes = (uint64_t)round((double)all.curbytes * scale);
+		uint64_t objs = (uint64_t)round((double)all.curobjs * scale);
+		malloc_printf("<jemalloc>: Leak approximation summary: ~%"PRIu64
+		    " byte%s, ~%"PRIu64" object%s, >= %zu context%s\n", bytes,
+		    bytes != 1 ? "s" : "", objs, objs != 1 ? "s" : "", ngctx,
+		    ngctx != 1 ? "s" : "");
+		malloc_printf("<jemalloc>: Run jeprof on \"%s\" for leak "
+		    "detail\n", filename);
+	}
+	return prof_dump_err;
+}
+
+/* <prefix>.<pid>.<seq>.<c><vseq>.heap, or .f.heap for the final dump. */
+static void
+prof_dump_filename(char *buf, char c, uint64_t vseq) {
+	if (c == 'f') {
+		malloc_snprintf(buf, PATH_MAX + 1, "%s.%d.%"PRIu64".f.heap",
+		    opt_prof_prefix, (int)getpid(), prof_dump_seq);
+	} else {
+		malloc_snprintf(buf, PATH_MAX + 1, "%s.%d.%"PRIu64".%c%"PRIu64
+		    ".heap", opt_prof_prefix, (int)getpid(), prof_dump_seq, c,
+		    vseq);
+	}
+	prof_dump_seq++;
+}
+
+static bool
+prof_dump_auto(char c) {
+	if (!prof_booted || opt_prof_prefix[0] == '\0')
+		return true;
+	char filename[PATH_MAX + 1];
+	malloc_mutex_lock(&prof_dump_mtx);
+	uint64_t *vseq = c == 'm' ? &prof_dump_mseq : c == 'i' ?
+	    &prof_dump_iseq : &prof_dump_useq;
+	prof_dump_filename(filename, c, (*vseq)++);
+	bool err = prof_dump_file(filename, false);
+	malloc_mutex_unlock(&prof_dump_mtx);
+	return err;
+}
+
+bool
+prof_mdump(tsd_t *tsd, const char *filename) {
+	if (!opt_prof || !prof_booted)
+		return true;
+	if (filename == NULL)
+		return prof_dump_auto('m');
+	pre_reentrancy(tsd);
+	malloc_mutex_lock(&prof_dump_mtx);
+	bool err = prof_dump_file(filename, false);
+	malloc_mutex_unlock(&prof_dump_mtx);
+	post_reentrancy(tsd);
+	return err;
+}
+
+void
+prof_gdump_note(size_t footprint) {
+	size_t high = __atomic_load_n(&prof_gdump_high, __ATOMIC_RELAXED);
+	while (footprint > high) {
+		if (__atomic_compare_exchange_n(&prof_gdump_high, &high,
+		    footprint, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+			if (__atomic_load_n(&prof_gdump_val,
+			    __ATOMIC_RELAXED)) {
+				__atomic_store_n(&prof_gdump_pending, true,
+				    __ATOMIC_RELAXED);
+				__atomic_store_n(&prof_dump_pending, true,
+				    __ATOMIC_RELEASE);
+			}
+			break;
+		}
+	}
+}
+
+void
+prof_pending_dumps(tsd_t *tsd) {
+	if (tsd_reentrancy_level_get(tsd) > 0 || !prof_booted)
+		return;
+	__atomic_store_n(&prof_dump_pending, false, __ATOMIC_RELAXED);
+	bool active = __atomic_load_n(&prof_active_val, __ATOMIC_RELAXED);
+	pre_reentrancy(tsd);
+	if (__atomic_exchange_n(&prof_idump_pending, false, __ATOMIC_ACQ_REL)
+	    && active)
+		prof_dump_auto('i');
+	if (__atomic_exchange_n(&prof_gdump_pending, false, __ATOMIC_ACQ_REL)
+	    && active)
+		prof_dump_auto('u');
+	post_reentrancy(tsd);
+}
+
+/* atexit: the final dump and the leak report. */
+static void
+prof_fdump(void) {
+	if (!prof_booted)
+		return;
+	tsd_t *tsd = tsd_fetch();
+	pre_reentrancy(tsd);
+	malloc_mutex_lock(&prof_dump_mtx);
+	if (opt_prof_final && opt_prof_prefix[0] != '\0') {
+		char filename[PATH_MAX + 1];
+		prof_dump_filename(filename, 'f', 0);
+		prof_dump_file(filename, opt_prof_leak);
+	} else if (opt_prof_leak) {
+		prof_cnt_t all;
+		size_t ngctx;
+		malloc_mutex_lock(&prof_mtx);
+		prof_dump_sum_locked(&all, &ngctx);
+		malloc_mutex_unlock(&prof_mtx);
+		if (all.curbytes != 0) {
+			double period = (double)((uint64_t)1 << lg_prof_sample);
+			double ratio = ((double)all.curbytes /
+			    (double)all.curobjs) / period;
+			double scale = 1.0 / (1.0 - exp(-ratio));
+			uint64_t bytes = (uint64_t)round((double)all.curbytes *
+			    scale);
+			uint64_t objs = (uint64_t)round((double)all.curobjs *
+			    scale);
+			malloc_printf("<jemalloc>: Leak approximation summary: ~%"
+			    PRIu64" byte%s, ~%"PRIu64" object%s, >= %zu "
+			    "context%s\n", bytes, bytes != 1 ? "s" : "", objs,
+			    objs != 1 ? "s" : "", ngctx, ngctx != 1 ? "s" :
+			    "");
+			malloc_printf("<jemalloc>: Set prof_final:true (or "
+			    "call mallctl(\"prof.dump\")) and run jeprof on the "
+			    "dump for leak detail\n");
+		}
+	}
+	malloc_mutex_unlock(&prof_dump_mtx);
+	post_reentrancy(tsd);
+}
+
+/* --- reset ---------------------------------------------------------------------- */
+
+void
+prof_reset(tsd_t *tsd, size_t lg_sample) {
+	tsdn_t *tsdn = tsd_tsdn(tsd);
+	malloc_mutex_lock(&prof_dump_mtx);
+	malloc_mutex_lock(&prof_mtx);
+	__atomic_store_n(&lg_prof_sample, lg_sample, __ATOMIC_RELAXED);
+	prof_epoch++;
+	/* Contexts of the old epoch that count no live object go now; the
+	 * others go when their last object is freed. */
+	for (size_t i = 0; i < prof_table_size; i++) {
+		prof_gctx_t *g = prof_table[i];
+		while (g != NULL) {
+			prof_gctx_t *gnext = g->hnext;
+			prof_tctx_t *t = g->tctxs;
+			while (t != NULL) {
+				prof_tctx_t *tnext = t->next;
+				bool last = tnext == NULL;
+				/* The gctx goes with its last tctx. */
+				prof_tctx_maybe_destroy_locked(tsdn, t);
+				if (last)
+					break;
+				t = tnext;
+			}
+			g = gnext;
+		}
+	}
+	malloc_mutex_unlock(&prof_mtx);
+	malloc_mutex_unlock(&prof_dump_mtx);
+}
+
+/* --- controls ------------------------------------------------------------------ */
+
+bool
+prof_active_get(void) {
+	return __atomic_load_n(&prof_active_val, __ATOMIC_RELAXED);
+}
+
+bool
+prof_active_set(bool active) {
+	return __atomic_exchange_n(&prof_active_val, active, __ATOMIC_RELAXED);
+}
+
+bool
+prof_thread_active_init_get(void) {
+	return __atomic_load_n(&prof_thread_active_init_val, __ATOMIC_RELAXED);
+}
+
+bool
+prof_thread_active_init_set(bool active) {
+	return __atomic_exchange_n(&prof_thread_active_init_val, active,
+	    __ATOMIC_RELAXED);
+}
+
+bool
+prof_gdump_get(void) {
+	return __atomic_load_n(&prof_gdump_val, __ATOMIC_RELAXED);
+}
+
+bool
+prof_gdump_set(bool gdump) {
+	return __atomic_exchange_n(&prof_gdump_val, gdump, __ATOMIC_RELAXED);
+}
+
+bool
+prof_thread_active_get(tsd_t *tsd) {
+	prof_tdata_t *tdata = prof_tdata_get(tsd);
+	return tdata != NULL && tdata->active;
+}
+
+/* Returns true on failure. */
+bool
+prof_thread_active_set(tsd_t *tsd, bool active) {
+	prof_tdata_t *tdata = prof_tdata_get(tsd);
+	if (tdata == NULL)
+		return true;
+	tdata->active = active;
+	return false;
+}
+
+const char *
+prof_thread_name_get(tsd_t *tsd) {
+	prof_tdata_t *tdata = prof_tdata_get(tsd);
+	if (tdata == NULL || tdata->thread_name == NULL)
+		return "";
+	return tdata->thread_name;
+}
+
+/* 0, or the mallctl error: EFAULT for a bad name, EAGAIN without memory. */
+int
+prof_thread_name_set(tsd_t *tsd, const char *name) {
+	if (name == NULL)
+		return EFAULT;
+	for (const char *p = name; *p != '\0'; p++) {
+		if (!isgraph((unsigned char)*p) && !isblank((unsigned char)*p))
+			return EFAULT;
+	}
+	prof_tdata_t *tdata = prof_tdata_get(tsd);
+	if (tdata == NULL)
+		return EAGAIN;
+	size_t len = strlen(name);
+	char *copy = NULL;
+	if (len > 0) {
+		pre_reentrancy(tsd);
+		copy = prof_meta_alloc(tsd_tsdn(tsd), len + 1);
+		post_reentrancy(tsd);
+		if (copy == NULL)
+			return EAGAIN;
+		memcpy(copy, name, len + 1);
+	}
+	malloc_mutex_lock(&prof_mtx);
+	char *old = tdata->thread_name;
+	tdata->thread_name = copy;
+	malloc_mutex_unlock(&prof_mtx);
+	pre_reentrancy(tsd);
+	prof_meta_free(tsd_tsdn(tsd), old);
+	post_reentrancy(tsd);
+	return 0;
+}
+
+/* --- boot ------------------------------------------------------------------------- */
+
+void
+prof_boot1(void) {
+	/* prof_leak alone turns profiling on, without automatic dumps. */
+	if (opt_prof_leak && !opt_prof) {
+		opt_prof = true;
+		opt_prof_gdump = false;
+	} else if (opt_prof && opt_lg_prof_interval >= 0) {
+		prof_interval = (uint64_t)1 << opt_lg_prof_interval;
+	}
+	lg_prof_sample = opt_lg_prof_sample;
+	prof_active_val = opt_prof_active;
+	prof_thread_active_init_val = opt_prof_thread_active_init;
+	prof_gdump_val = opt_prof_gdump;
+}
+
+/* Once arenas exist and the thread may allocate; returns true on
+ * failure. */
+bool
+prof_boot2(tsd_t *tsd) {
+	if (malloc_mutex_init(&prof_mtx, "prof", WITNESS_RANK_PROF) ||
+	    malloc_mutex_init(&prof_dump_mtx, "prof_dump",
+	    WITNESS_RANK_PROF_DUMP))
+		return true;
+	if (!opt_prof)
+		return false;
+	prof_table_size = 1024;
+	prof_table = prof_meta_alloc(tsd_tsdn(tsd), prof_table_size *
+	    sizeof(*prof_table));
+	if (prof_table == NULL)
+		return true;
+	if ((opt_prof_final && opt_prof_prefix[0] != '\0') || opt_prof_leak) {
+		if (atexit(prof_fdump) != 0) {
+			malloc_write("<jemalloc>: Error in atexit()\n");
+			if (opt_abort)
+				abort();
+		}
+	}
+	prof_booted = true;
+	return false;
+}
+
+#else /* !JEMALLOC_PROF: nothing of this is reachable. */
+
+void prof_boot1(void) {}
+bool prof_boot2(tsd_t *tsd) { return false; }
+void prof_tsd_init(tsd_t *tsd) {}
+void prof_tdata_cleanup(tsd_t *tsd) {}
+bool prof_sample_hard(tsd_t *tsd, size_t usize) { return false; }
+void prof_malloc_sampled(tsd_t *tsd, void *ptr, size_t usize, void *ra) {}
+unsigned prof_free_hook(tsd_t *tsd, void *ptr, unsigned szind) {
+	return szind;
+}
+void prof_extent_reset(tsdn_t *tsdn, extent_t *extent) {}
+void prof_promote(tsdn_t *tsdn, void *ptr, size_t usize) {}
+bool prof_sampled(tsdn_t *tsdn, const void *ptr) { return false; }
+void prof_gdump_note(size_t footprint) {}
+void prof_pending_dumps(tsd_t *tsd) {}
+
+#endif
