@@ -92,12 +92,12 @@ build/test/unit/%: test/unit/%.c $(LIB_OBJS) $(TEST_HARNESS) test/include/test.h
 build/test/integration/%: test/integration/%.c lib/$(SO_NAME) lib/libjemalloc.so $(TEST_HARNESS) test/include/test.h
 	@mkdir -p build/test/integration
 	$(CC) $(TEST_CFLAGS) -o $@ $< $(TEST_HARNESS) -Llib -ljemalloc \
-		$(TEST_RPATH) -ldl
+		$(TEST_RPATH) -ldl -lm
 
 build/test/stress/%: test/stress/%.c lib/$(SO_NAME) lib/libjemalloc.so $(TEST_HARNESS) test/include/test.h
 	@mkdir -p build/test/stress
 	$(CC) $(TEST_CFLAGS) -o $@ $< $(TEST_HARNESS) -Llib -ljemalloc \
-		$(TEST_RPATH) -ldl
+		$(TEST_RPATH) -ldl -lm
 
 tests: lib $(TEST_BINS)
 
