@@ -11,6 +11,16 @@ SO_NAME = libjemalloc.so.2
 # Library sources: one module per .c/.h pair in src/.
 LIB_SRCS := $(sort $(wildcard src/*.c))
 LIB_OBJS := $(patsubst src/%.c,build/src/%.o,$(LIB_SRCS))
+# The C++ operators (src/jemalloc_cpp.cpp), when configure found a C++
+# compiler; the shared library then links with $(CXX), i.e. against the
+# C++ runtime (std::bad_alloc, std::get_new_handler, the unwinder).
+ifeq ($(enable_cxx),1)
+LIB_CXX_OBJS := build/src/jemalloc_cpp.o
+LIB_LD = $(CXX)
+else
+LIB_CXX_OBJS :=
+LIB_LD = $(CC)
+endif
 LIB_HDRS := $(wildcard src/*.h) include/jemalloc/jemalloc.h \
 	include/jemalloc/internal/jemalloc_internal_defs.h \
 	include/jemalloc/internal/size_classes.h
@@ -23,19 +33,31 @@ LIB_CFLAGS = -std=gnu11 $(CFLAGS) $(PROF_CFLAGS) $(EXTRA_CFLAGS) $(WARN) -fPIC \
 	-fno-builtin-realloc \
 	$(CPPFLAGS) -iquote src -Iinclude
 LIB_LDLIBS = -pthread -ldl $(PROF_LIBS)
+# No -fno-exceptions: operator new throws std::bad_alloc.  Hidden by
+# default like the C code; the operators carry default visibility, and
+# -fvisibility-inlines-hidden keeps instantiated library inlines local.
+LIB_CXXFLAGS = -std=$(cxx_std) $(CXXFLAGS) -Wall -Wextra \
+	-Wno-unused-parameter -fPIC -fvisibility=hidden \
+	-fvisibility-inlines-hidden -pthread -D_GNU_SOURCE -D_REENTRANT \
+	$(CPPFLAGS) -iquote src -Iinclude
 
 TEST_CFLAGS = -std=gnu11 $(CFLAGS) $(EXTRA_CFLAGS) -Wall -Wextra \
+	-Wno-unused-parameter -pthread -D_GNU_SOURCE $(CPPFLAGS) \
+	-Iinclude -iquote test/include
+TEST_CXXFLAGS = -std=$(cxx_std) $(CXXFLAGS) -Wall -Wextra \
 	-Wno-unused-parameter -pthread -D_GNU_SOURCE $(CPPFLAGS) \
 	-Iinclude -iquote test/include
 TEST_RPATH = -Wl,-rpath,$(CURDIR)/lib
 
 UNIT_SRCS := $(sort $(wildcard test/unit/*.c))
 INTEGRATION_SRCS := $(sort $(wildcard test/integration/*.c))
+INTEGRATION_CXX_SRCS := $(sort $(wildcard test/integration/*.cpp))
 STRESS_SRCS := $(sort $(wildcard test/stress/*.c))
 PROGRAM_TESTS := $(sort $(wildcard test/programs/*.sh))
 TEST_HARNESS := $(wildcard test/src/*.c)
 UNIT_BINS := $(patsubst test/%.c,build/test/%,$(UNIT_SRCS))
-INTEGRATION_BINS := $(patsubst test/%.c,build/test/%,$(INTEGRATION_SRCS))
+INTEGRATION_BINS := $(patsubst test/%.c,build/test/%,$(INTEGRATION_SRCS)) \
+	$(patsubst test/%.cpp,build/test/%,$(INTEGRATION_CXX_SRCS))
 STRESS_BINS := $(patsubst test/%.c,build/test/%,$(STRESS_SRCS))
 TEST_BINS := $(UNIT_BINS) $(INTEGRATION_BINS) $(STRESS_BINS)
 
@@ -59,22 +81,36 @@ build/src/%.o: src/%.c $(LIB_HDRS)
 	@mkdir -p build/src
 	$(CC) $(LIB_CFLAGS) -c -o $@ $<
 
-lib/$(SO_NAME): $(LIB_OBJS)
+build/src/%.o: src/%.cpp $(LIB_HDRS)
+	@mkdir -p build/src
+	$(CXX) $(LIB_CXXFLAGS) -c -o $@ $<
+
+lib/$(SO_NAME): $(LIB_OBJS) $(LIB_CXX_OBJS)
 	@mkdir -p lib
-	$(CC) -shared -Wl,-soname,$(SO_NAME) -Wl,-z,now $(LDFLAGS) -o $@ \
-		$(LIB_OBJS) $(LIB_LDLIBS)
+	$(LIB_LD) -shared -Wl,-soname,$(SO_NAME) -Wl,-z,now $(LDFLAGS) -o $@ \
+		$(LIB_OBJS) $(LIB_CXX_OBJS) $(LIB_LDLIBS)
 
 lib/libjemalloc.so: lib/$(SO_NAME)
 	ln -sf $(SO_NAME) $@
 
 # The archive holds one relocatable object in which every hidden symbol is
 # made local, so static linking cannot clash with an application's names.
-lib/libjemalloc.a: $(LIB_OBJS)
+# The C++ operators are a second member, linked only into programs that
+# use them (a C program needs no C++ runtime); the hidden entry points it
+# calls (src/jemalloc_cpp.h) stay global for it.
+CXX_BRIDGES = jemalloc_cxx_malloc jemalloc_cxx_free jemalloc_cxx_mallocx \
+	jemalloc_cxx_sdallocx
+
+lib/libjemalloc.a: $(LIB_OBJS) $(LIB_CXX_OBJS)
 	@mkdir -p lib build
 	ld -r -o build/jemalloc_all.o $(LIB_OBJS)
 	objcopy --localize-hidden build/jemalloc_all.o
+ifeq ($(enable_cxx),1)
+	objcopy $(addprefix --globalize-symbol=,$(CXX_BRIDGES)) \
+		build/jemalloc_all.o
+endif
 	rm -f $@
-	ar rcs $@ build/jemalloc_all.o
+	ar rcs $@ build/jemalloc_all.o $(LIB_CXX_OBJS)
 
 # --- demo ----------------------------------------------------------------------
 build/demo: tools/demo.c lib/$(SO_NAME)
@@ -94,6 +130,27 @@ build/test/integration/%: test/integration/%.c lib/$(SO_NAME) lib/libjemalloc.so
 	$(CC) $(TEST_CFLAGS) -o $@ $< $(TEST_HARNESS) -Llib -ljemalloc \
 		$(TEST_RPATH) -ldl -lm
 
+# C++ tests: the harness is compiled as C, the test with $(CXX).  Without
+# C++ (--disable-cxx) each one is a script that reports a skip.
+HARNESS_OBJS := $(patsubst test/src/%.c,build/test/src/%.o,$(TEST_HARNESS))
+.SECONDARY: $(HARNESS_OBJS)
+build/test/src/%.o: test/src/%.c test/include/test.h
+	@mkdir -p build/test/src
+	$(CC) $(TEST_CFLAGS) -c -o $@ $<
+
+ifeq ($(enable_cxx),1)
+build/test/integration/%: test/integration/%.cpp lib/$(SO_NAME) lib/libjemalloc.so $(HARNESS_OBJS) test/include/test.h
+	@mkdir -p build/test/integration
+	$(CXX) $(TEST_CXXFLAGS) -o $@ $< $(HARNESS_OBJS) -Llib \
+		-ljemalloc $(TEST_RPATH) -ldl
+else
+build/test/integration/%: test/integration/%.cpp config.mk
+	@mkdir -p build/test/integration
+	printf '#!/bin/sh\necho "skip: %s/all"\necho "%s: skipped: built with --disable-cxx" >&2\n' \
+		$* $* > $@
+	chmod +x $@
+endif
+
 build/test/stress/%: test/stress/%.c lib/$(SO_NAME) lib/libjemalloc.so $(TEST_HARNESS) test/include/test.h
 	@mkdir -p build/test/stress
 	$(CC) $(TEST_CFLAGS) -o $@ $< $(TEST_HARNESS) -Llib -ljemalloc \
@@ -104,6 +161,8 @@ tests: lib $(TEST_BINS)
 TEST_ENV = JEMALLOC_SO=$(CURDIR)/lib/$(SO_NAME) JEMALLOC_A=$(CURDIR)/lib/libjemalloc.a \
 	JE_PREFIX=$(je_prefix) JE_CPREFIX=$(je_cprefix) JE_DEBUG=$(enable_debug) \
 	JE_STATS=$(enable_stats) JE_FILL=$(enable_fill) CC="$(CC)" \
+	JE_CXX=$(enable_cxx) JE_CXX_ALIGNED=$(cxx_aligned_new) CXX="$(CXX)" \
+	CXX_STD=$(cxx_std) \
 	TOP=$(CURDIR) TEST_MODE=$${TEST_MODE:-short}
 
 check: tests

@@ -1413,6 +1413,27 @@ JEMALLOC_EXPORT int __posix_memalign(void **r, size_t a, size_t s)
 #undef ALIAS
 #endif
 
+/* --- entry points of the C++ operators ------------------------------------------ */
+
+#ifdef JEMALLOC_ENABLE_CXX
+#include "jemalloc_cpp.h"
+/*
+ * Hidden second names of the public functions (see jemalloc_cpp.h); the
+ * alias target is the public function's real (possibly prefixed) name.
+ */
+#if defined(__has_attribute) && __has_attribute(copy)
+#  define CXX_ALIAS(sym) __attribute__((alias(STRINGIFY(sym)), copy(sym)))
+#else
+#  define CXX_ALIAS(sym) __attribute__((alias(STRINGIFY(sym))))
+#endif
+void *jemalloc_cxx_malloc(size_t size) CXX_ALIAS(je_malloc);
+void jemalloc_cxx_free(void *ptr) CXX_ALIAS(je_free);
+void *jemalloc_cxx_mallocx(size_t size, int flags) CXX_ALIAS(je_mallocx);
+void jemalloc_cxx_sdallocx(void *ptr, size_t size, int flags)
+    CXX_ALIAS(je_sdallocx);
+#undef CXX_ALIAS
+#endif
+
 /* --- fork ---------------------------------------------------------------------------- */
 
 /*

@@ -149,17 +149,25 @@ fi
 export UBSAN_OPTIONS ASAN_OPTIONS TSAN_OPTIONS
 
 if want ubsan; then
-	# The program tests compile programs with $CC and link some against
-	# lib/libjemalloc.a, which then needs the UBSan runtime: give them a
-	# compiler that adds it.
+	# The program tests compile programs with $CC (and $CXX) and link
+	# some against lib/libjemalloc.a, which then needs the UBSan runtime:
+	# give them compilers that add it.  configure guesses the C++
+	# compiler from CC the same way (gcc -> g++, clang -> clang++).
+	case $CC in
+	*clang*) cxx=$(printf '%s' "$CC" | sed 's/clang/clang++/') ;;
+	*gcc*) cxx=$(printf '%s' "$CC" | sed 's/gcc/g++/') ;;
+	*) cxx=c++ ;;
+	esac
 	printf '#!/bin/sh\nexec %s -fsanitize=undefined "$@"\n' "$CC" \
 	    > "$work/ubsan-cc"
-	chmod +x "$work/ubsan-cc"
+	printf '#!/bin/sh\nexec %s -fsanitize=undefined "$@"\n' "$cxx" \
+	    > "$work/ubsan-cxx"
+	chmod +x "$work/ubsan-cc" "$work/ubsan-cxx"
 	ro=""
 	run_one ubsan "" \
 	    "-O1 -g -fsanitize=undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer" \
 	    "-fsanitize=undefined" \
-	    "CC=$work/ubsan-cc"
+	    "CC=$work/ubsan-cc" "CXX=$work/ubsan-cxx"
 fi
 
 if want asan; then

@@ -7,6 +7,11 @@
  *
  * expect_*() records a failure and carries on; assert_*() records it and
  * leaves the current test at once.
+ *
+ * C++ tests (test/integration/NAME.cpp) use the same header; the harness
+ * stays C (linked as an object), and leaving a test is a longjmp, so a
+ * test function should not hold objects with destructors when it calls
+ * assert_*() or test_skip().
  */
 #ifndef TEST_H
 #define TEST_H
@@ -15,6 +20,10 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <inttypes.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 typedef void (test_fn_t)(void);
 
@@ -28,8 +37,17 @@ typedef struct {
 
 /* Runs the cases (the array ends with {NULL, NULL}); returns the exit code. */
 int test_run_cases(const char *binary, const test_case_t *cases);
+#ifdef __cplusplus
+/* No compound literals in C++: a static array in a lambda instead. */
+#define test_run(...) ([]() {						\
+	static const test_case_t test_cases_[] = {			\
+		__VA_ARGS__, { NULL, NULL } };				\
+	return test_run_cases(__FILE__, test_cases_);			\
+}())
+#else
 #define test_run(...) test_run_cases(__FILE__, (const test_case_t[]){ \
 	__VA_ARGS__, { NULL, NULL } })
+#endif
 
 void test_fail_at(const char *file, int line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -52,6 +70,10 @@ int test_run_self(const char *name, const char *arg, const char *conf);
 
 /* Prints the caller's optional message (format and arguments). */
 void test_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#ifdef __cplusplus
+}
+#endif
 
 #define TEST_CMP_(kind, a, op, b, fmt, type, ...) do {			\
 	type a_ = (a);							\

@@ -1,13 +1,19 @@
 #!/bin/sh
 # The shared library exports exactly the expected symbols: the 22 public
 # names (with $JE_PREFIX), plus, in the unprefixed build only, the glibc
-# override names.  Nothing else.
+# override names, plus, when built with C++, the C++ operators new and
+# delete under their standard mangled names (prefixed build or not; the
+# aligned forms when the compiler has C++17 aligned new).  Nothing else:
+# no typeinfo, vtables or instantiated library templates.
 #
-# Environment: JEMALLOC_SO, JE_PREFIX (see test/run.sh and the Makefile).
+# Environment: JEMALLOC_SO, JE_PREFIX, JE_CXX, JE_CXX_ALIGNED (see
+# test/run.sh and the Makefile).
 
 name=programs/symbols
 so=${JEMALLOC_SO:-}
 p=${JE_PREFIX:-}
+cxx=${JE_CXX:-0}
+cxx_aligned=${JE_CXX_ALIGNED:-0}
 failed=0
 
 pass() { echo "pass: $name/$1"; }
@@ -21,6 +27,21 @@ sdallocx xallocx memalign valloc"
 data="malloc_conf malloc_message"
 glibc="reallocarray pvalloc __libc_calloc __libc_free __libc_malloc
 __libc_memalign __libc_realloc __libc_valloc __posix_memalign"
+# operator new/new[] (size; size, nothrow), delete/delete[] (ptr; ptr,
+# nothrow; ptr, size) ...
+cxx_ops="_Znwm _Znam _ZnwmRKSt9nothrow_t _ZnamRKSt9nothrow_t
+_ZdlPv _ZdaPv _ZdlPvRKSt9nothrow_t _ZdaPvRKSt9nothrow_t _ZdlPvm _ZdaPvm"
+# ... and with std::align_val_t (C++17).
+cxx_aligned_ops="_ZnwmSt11align_val_t _ZnamSt11align_val_t
+_ZnwmSt11align_val_tRKSt9nothrow_t _ZnamSt11align_val_tRKSt9nothrow_t
+_ZdlPvSt11align_val_t _ZdaPvSt11align_val_t
+_ZdlPvSt11align_val_tRKSt9nothrow_t _ZdaPvSt11align_val_tRKSt9nothrow_t
+_ZdlPvmSt11align_val_t _ZdaPvmSt11align_val_t"
+cxx_expected=""
+if [ "$cxx" = 1 ]; then
+	cxx_expected=$cxx_ops
+	[ "$cxx_aligned" = 1 ] && cxx_expected="$cxx_expected $cxx_aligned_ops"
+fi
 
 if [ -z "$so" ] || [ ! -f "$so" ]; then
 	fail exports "JEMALLOC_SO ('$so') is not a file"
@@ -51,6 +72,7 @@ cut -d' ' -f1 "$tmp/typed" | sort -u > "$tmp/actual"
 	if [ -z "$p" ]; then
 		for s in $glibc; do echo "$s"; done
 	fi
+	for s in $cxx_expected; do echo "$s"; done
 } | sort -u > "$tmp/expected"
 
 # 1. Every public name is exported.
@@ -85,6 +107,39 @@ else
 	else
 		fail glibc_overrides "prefixed build exports glibc names:$present"
 	fi
+fi
+
+# 2b. The C++ operators: all present with C++ (standard names whatever the
+# prefix), no C++ symbol at all without it.
+if [ "$cxx" = 1 ]; then
+	missing=""
+	for s in $cxx_expected; do
+		grep -qx "$s" "$tmp/actual" || missing="$missing $s"
+	done
+	if [ -z "$missing" ]; then
+		pass cxx_operators
+	else
+		fail cxx_operators "missing C++ operators:$missing"
+	fi
+else
+	present=$(grep '^_Z' "$tmp/actual" | tr '\n' ' ')
+	if [ -z "$present" ]; then
+		pass cxx_operators
+	else
+		fail cxx_operators "built without C++ but exports:$present"
+	fi
+fi
+
+# 2c. No other C++ symbol leaks (typeinfo _ZTI/_ZTS, vtables _ZTV, std::
+# templates and inlines _ZNSt..., _ZSt...).
+leaks=""
+for s in $(grep '^_Z' "$tmp/actual"); do
+	grep -qx "$s" "$tmp/expected" || leaks="$leaks $s"
+done
+if [ -z "$leaks" ]; then
+	pass cxx_no_leaks
+else
+	fail cxx_no_leaks "C++ symbols exported beyond the operators:$leaks"
 fi
 
 # 3. Nothing else is exported.
@@ -129,7 +184,21 @@ if [ -n "$p" ]; then
 	fi
 fi
 
-# 6. The soname is libjemalloc.so.2.
+# 6. The C++ runtime: needed (dynamically, so that the operators share the
+# application's new_handler) with C++, not needed without it.
+if command -v readelf >/dev/null 2>&1; then
+	needed=$(readelf -d "$so" 2>/dev/null | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | tr '\n' ' ')
+	case "$cxx: $needed" in
+	1:*libstdc++*|1:*libc++*) pass cxx_runtime ;;
+	1:*) fail cxx_runtime "built with C++ but does not need a C++ runtime: $needed" ;;
+	*libstdc++*|*libc++.*) fail cxx_runtime "built without C++ but needs: $needed" ;;
+	*) pass cxx_runtime ;;
+	esac
+else
+	skip cxx_runtime "readelf not found"
+fi
+
+# 7. The soname is libjemalloc.so.2.
 if command -v readelf >/dev/null 2>&1; then
 	if readelf -d "$so" 2>/dev/null | grep -q 'SONAME.*\[libjemalloc\.so\.2\]'; then
 		pass soname
