@@ -123,7 +123,7 @@ demo: all
 build/test/unit/%: test/unit/%.c $(LIB_OBJS) $(TEST_HARNESS) test/include/test.h
 	@mkdir -p build/test/unit
 	$(CC) $(TEST_CFLAGS) -iquote src -DJEMALLOC_UNIT_TEST -o $@ $< \
-		$(TEST_HARNESS) $(LIB_OBJS) $(LIB_LDLIBS)
+		$(TEST_HARNESS) $(LIB_OBJS) $(LIB_LDLIBS) -lm
 
 build/test/integration/%: test/integration/%.c lib/$(SO_NAME) lib/libjemalloc.so $(TEST_HARNESS) test/include/test.h
 	@mkdir -p build/test/integration
@@ -191,13 +191,14 @@ install: lib
 	install -m 644 include/jemalloc/jemalloc.h $(DESTDIR)$(includedir)/jemalloc/jemalloc.h
 	install -m 644 jemalloc.pc $(DESTDIR)$(libdir)/pkgconfig/jemalloc.pc
 	install -m 755 bin/jemalloc-config $(DESTDIR)$(bindir)/jemalloc-config
+	install -m 755 bin/jeprof-report $(DESTDIR)$(bindir)/jeprof-report
 
 uninstall:
 	rm -f $(DESTDIR)$(libdir)/$(SO_NAME) $(DESTDIR)$(libdir)/libjemalloc.so \
 		$(DESTDIR)$(libdir)/libjemalloc.a \
 		$(DESTDIR)$(includedir)/jemalloc/jemalloc.h \
 		$(DESTDIR)$(libdir)/pkgconfig/jemalloc.pc \
-		$(DESTDIR)$(bindir)/jemalloc-config
+		$(DESTDIR)$(bindir)/jemalloc-config $(DESTDIR)$(bindir)/jeprof-report
 
 clean:
 	rm -rf build lib

@@ -1133,5 +1133,7 @@ void prof_promote(tsdn_t *tsdn, void *ptr, size_t usize) {}
 bool prof_sampled(tsdn_t *tsdn, const void *ptr) { return false; }
 void prof_gdump_note(size_t footprint) {}
 void prof_pending_dumps(tsd_t *tsd) {}
+uint64_t prof_sample_interval_draw(tsd_t *tsd) { return UINT64_MAX; }
+size_t prof_bt_count(void) { return 0; }
 
 #endif

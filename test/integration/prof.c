@@ -786,7 +786,8 @@ PROF_CASE(test_interval, "interval",
 PROF_CASE(test_gdump, "gdump", "prof:true,prof_gdump:true,prof_prefix:%s/p")
 PROF_CASE(test_fork, "fork", "prof:true,lg_prof_sample:0%.0s")
 PROF_CASE(test_off, "off", "prof:false%.0s")
-PROF_CASE(test_dump_errors, "dump_errors", "prof:true%.0s")
+/* abort:false: debug builds abort on a failed dump otherwise (5.1.0). */
+PROF_CASE(test_dump_errors, "dump_errors", "prof:true,abort:false%.0s")
 
 static bool
 dir_has(const char *dir, const char *suffix) {

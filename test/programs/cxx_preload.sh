@@ -267,9 +267,15 @@ else
 fi
 
 # --- static ---------------------------------------------------------------------
+# Besides the archive: what jemalloc-config says (a profiling build adds
+# its unwinder and libm).
+static_libs="-lpthread -ldl"
+if [ -x "$top/bin/jemalloc-config" ]; then
+	static_libs=$("$top/bin/jemalloc-config" --libs | sed 's/-ljemalloc//')
+fi
 if [ -z "$ar" ] || [ ! -f "$ar" ]; then
 	fail static "JEMALLOC_A ('$ar') is not a file"
-elif ! build static -DDIRECT -I"$top/include" "$ar" -lpthread -ldl; then
+elif ! build static -DDIRECT -I"$top/include" "$ar" $static_libs; then
 	fail static "cannot link against $ar: $(head -c 1500 "$tmp/static.cc")"
 elif command -v nm >/dev/null 2>&1 &&
     ! nm "$tmp/static" 2>/dev/null | grep -q ' jemalloc_cxx_malloc$'; then

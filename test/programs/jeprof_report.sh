@@ -25,7 +25,7 @@ pass() { echo "pass: $name/$1"; }
 fail() { echo "fail: $name/$1"; shift; [ $# -gt 0 ] && echo "$name: $*" >&2; failed=1; }
 skip() { echo "skip: $name/$1"; shift; echo "$name: skipped: $*" >&2; }
 
-all="dump sites svg"
+all="dump sites svg jeprof"
 skip_all() {
 	for c in $all; do skip "$c" "$1"; done
 	exit 0
@@ -185,6 +185,33 @@ elif ! grep -q 'site_a' "$tmp/flame.svg"; then
 	fail svg "the flame graph does not mention site_a"
 else
 	pass svg
+fi
+
+# --- jeprof: jemalloc's own reader agrees (Debian's libjemalloc-dev) ---------
+if ! command -v jeprof >/dev/null 2>&1; then
+	skip jeprof "jeprof not installed (apt-get install libjemalloc-dev)"
+elif ! $TO jeprof --text --show_bytes "$tmp/prog" "$dump" > "$tmp/jeprof.txt" \
+    2> "$tmp/jeprof.err"; then
+	fail jeprof "jeprof failed: $(tail -c 500 "$tmp/jeprof.err")"
+else
+	# Rows: flat flat% sum% cum cum% function; flat bytes per site.
+	check=$(awk '
+		function within(v, want) { return v >= want * 0.9 && v <= want * 1.1 }
+		$6 == "site_a" { a = $1 } $6 == "site_b" { b = $1 }
+		END {
+			mib = 1024 * 1024
+			if (!within(a, 60 * mib))
+				print "site_a: " a " bytes, not within 10% of 60 MiB"
+			else if (!within(b, 20 * mib))
+				print "site_b: " b " bytes, not within 10% of 20 MiB"
+			else
+				print "ok"
+		}' "$tmp/jeprof.txt")
+	if [ "$check" = ok ]; then
+		pass jeprof
+	else
+		fail jeprof "$check; jeprof: $(head -c 1500 "$tmp/jeprof.txt")"
+	fi
 fi
 
 exit $failed
