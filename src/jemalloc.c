@@ -706,27 +706,38 @@ imalloc_no_sample(static_opts_t *sopts, dynamic_opts_t *dopts, tsd_t *tsd,
 }
 
 /*
- * A sampled allocation (profiling builds): an extent of its own from the
- * arena, never from a cache, small sizes promoted to LARGE_MINCLASS.
+ * A sampled allocation (profiling builds).  Large sizes are served as
+ * usual (they have an extent of their own).  Small sizes are promoted to
+ * a LARGE_MINCLASS object, from the thread cache when no alignment beyond
+ * a cache line is asked for (such objects come back to the cache on
+ * free), otherwise straight from the arena.
  */
 static JEMALLOC_NOINLINE void *
-imalloc_sample(dynamic_opts_t *dopts, tsd_t *tsd, size_t usize) {
+imalloc_sample(static_opts_t *sopts, dynamic_opts_t *dopts, tsd_t *tsd,
+    size_t size, size_t usize, unsigned ind) {
+	if (usize > SMALL_MAXCLASS)
+		return imalloc_no_sample(sopts, dopts, tsd, size, usize, ind);
 	tsdn_t *tsdn = tsd_tsdn(tsd);
-	arena_t *arena = NULL;
-	if (dopts->arena_ind != ARENA_IND_AUTOMATIC) {
-		arena = arena_get(tsdn, dopts->arena_ind, true);
+	void *p;
+	if (dopts->alignment <= CACHELINE) {
+		dynamic_opts_t promoted = *dopts;
+		promoted.alignment = 0;
+		p = imalloc_no_sample(sopts, &promoted, tsd, LARGE_MINCLASS,
+		    LARGE_MINCLASS, sz_size2index(LARGE_MINCLASS));
+	} else {
+		arena_t *arena = NULL;
+		if (dopts->arena_ind != ARENA_IND_AUTOMATIC) {
+			arena = arena_get(tsdn, dopts->arena_ind, true);
+			if (unlikely(arena == NULL))
+				return NULL;
+		}
+		arena = arena_choose(tsd, arena);
 		if (unlikely(arena == NULL))
 			return NULL;
+		p = large_palloc(tsdn, arena, LARGE_MINCLASS, dopts->alignment,
+		    dopts->zero);
 	}
-	arena = arena_choose(tsd, arena);
-	if (unlikely(arena == NULL))
-		return NULL;
-	size_t alignment = dopts->alignment > CACHELINE ? dopts->alignment :
-	    CACHELINE;
-	bool promote = usize <= SMALL_MAXCLASS;
-	void *p = large_palloc(tsdn, arena, promote ? LARGE_MINCLASS : usize,
-	    alignment, dopts->zero);
-	if (p != NULL && promote)
+	if (p != NULL)
 		prof_promote(tsdn, p, usize);
 	return p;
 }
@@ -761,7 +772,8 @@ imalloc_body(static_opts_t *sopts, dynamic_opts_t *dopts, tsd_t *tsd) {
 
 	check_entry_exit_locking(tsd_tsdn(tsd));
 	if (config_prof && unlikely(prof_sample_check(tsd, usize))) {
-		allocation = imalloc_sample(dopts, tsd, usize);
+		allocation = imalloc_sample(sopts, dopts, tsd, size, usize,
+		    ind);
 		if (allocation != NULL)
 			prof_malloc_sampled(tsd, allocation, usize, sopts->ra);
 	} else {
@@ -849,14 +861,14 @@ iralloct(tsd_t *tsd, void *ptr, size_t oldsize, size_t size, size_t alignment,
 		return ptr;
 	}
 	void *p;
-	if (config_prof && sample) {
-		dynamic_opts_t dopts;
-		dynamic_opts_init(&dopts);
-		dopts.alignment = alignment;
-		dopts.zero = zero;
-		if (arena != NULL)
-			dopts.arena_ind = arena->ind;
-		p = imalloc_sample(&dopts, tsd, usize);
+	if (config_prof && sample && usize <= SMALL_MAXCLASS) {
+		/* Promoted: a LARGE_MINCLASS object (see imalloc_sample). */
+		p = alignment <= CACHELINE ? iallocztm(tsdn, LARGE_MINCLASS,
+		    sz_size2index(LARGE_MINCLASS), zero, tcache, false, arena,
+		    true) : ipalloct(tsdn, LARGE_MINCLASS, alignment, zero,
+		    tcache, arena);
+		if (p != NULL)
+			prof_promote(tsdn, p, usize);
 	} else if (alignment <= QUANTUM) {
 		unsigned ind = sz_size2index(usize);
 		p = iallocztm(tsdn, usize, ind, zero, tcache, false, arena,
@@ -913,25 +925,35 @@ je_malloc(size_t size) {
 		tsd_t TSD_FAST_AS *tsd = tsd_fast_get();
 		if (likely(size <= LOOKUP_MAXCLASS && tsd->state ==
 		    tsd_state_nominal)) {
-			unsigned ind = sz_size2index_lookup(size);
+			/* size_t: no zero extension before indexing. */
+			size_t ind = sz_size2index_lookup(size);
 			cache_bin_t TSD_FAST_AS *bin =
 			    (cache_bin_t TSD_FAST_AS *)((uintptr_t)
 			    tsd->tcache.bins_small + (size_t)ind *
 			    sizeof(cache_bin_t));
 			void **head = bin->stack_head;
 			if (likely(head != bin->low_water)) {
+				/* Read before the stores below, which GCC
+				 * cannot tell apart from the size table. */
+				size_t usize = sz_index2size_tab[ind];
+#ifdef JEMALLOC_PROF
+				/*
+				 * Profiling builds: the heap profile's byte
+				 * count takes the GC tick's place, and the
+				 * inline free ticks twice instead, so that
+				 * the instruction count stays the same with
+				 * prof:false (see doc/deviations.md).
+				 */
+				TSD_SUB_OR_GOTO(tsd->prof_sample_left, usize,
+				    label_slow);
+#else
 				TSD_TICK_OR_GOTO(tsd->tcache.gc_ticker,
 				    label_slow);
-#ifdef JEMALLOC_PROF
-				/* Heap profiling's byte count (prof.h). */
-				TSD_SUB_OR_GOTO(tsd->prof_sample_left,
-				    sz_index2size(ind), label_slow);
 #endif
 				bin->stack_head = head + 1;
 				if (config_stats) {
 					tsd->tcache.nrequests[ind]++;
-					tsd->thread_allocated +=
-					    sz_index2size(ind);
+					tsd->thread_allocated += usize;
 				}
 				return *head;
 			}
@@ -1091,8 +1113,15 @@ je_free(void *ptr) {
 				    sizeof(cache_bin_t));
 				void **head = bin->stack_head;
 				if (likely(head != bin->full)) {
+#ifdef JEMALLOC_PROF
+					/* For the inline malloc's tick too
+					 * (see je_malloc). */
+					TSD_TICK2_OR_GOTO(
+					    tsd->tcache.gc_ticker, label_slow);
+#else
 					TSD_TICK_OR_GOTO(tsd->tcache.gc_ticker,
 					    label_slow);
+#endif
 					bin->stack_head = head - 1;
 					head[-1] = ptr;
 					if (config_stats) {

@@ -97,6 +97,9 @@ tsd_fast_get(void) {
 #  define TSD_TICK_OR_GOTO(ticker, slow)				\
 	__asm__ goto("subl $1, %0\n\tjle %l[" #slow "]"		\
 	    : "+m"(ticker) : : "cc" : slow)
+#  define TSD_TICK2_OR_GOTO(ticker, slow)				\
+	__asm__ goto("subl $2, %0\n\tjle %l[" #slow "]"		\
+	    : "+m"(ticker) : : "cc" : slow)
 /* Subtracts n from the 64-bit counter and jumps to slow when it reaches
  * zero or below: "subq reg, mem; jle". */
 #  define TSD_SUB_OR_GOTO(counter, n, slow)				\
@@ -110,6 +113,10 @@ tsd_fast_get(void) {
 }
 #  define TSD_TICK_OR_GOTO(ticker, slow) do {				\
 	if (unlikely(--(ticker) <= 0))					\
+		goto slow;						\
+} while (0)
+#  define TSD_TICK2_OR_GOTO(ticker, slow) do {			\
+	if (unlikely(((ticker) -= 2) <= 0))				\
 		goto slow;						\
 } while (0)
 #  define TSD_SUB_OR_GOTO(counter, n, slow) do {			\

@@ -1,0 +1,109 @@
+#!/usr/bin/env python3
+"""Cost of heap profiling (issue: prof:false must cost nothing, prof:true at
+the default rate at most 5% on the microbench and larson).
+
+Compares three runs of the same binaries, interleaved round by round:
+  default   a build without --enable-prof          (DEFAULT_LIB)
+  off       a --enable-prof build, MALLOC_CONF=prof:false   (PROF_LIB)
+  on        the same build, MALLOC_CONF=prof:true (lg_prof_sample 19)
+and reports medians of: microbench's mean small-pair time, its 4096 B pair,
+its mixed ring, larson's throughput, and callgrind instructions per
+malloc(64)+free pair (difference of two loop lengths, so start-up cancels).
+
+usage: bench/prof_overhead.py DEFAULT_LIB PROF_LIB [ROUNDS] > out.md
+"""
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+BUILD = os.path.join(HERE, "..", "build", "bench")
+
+
+def run(binary, lib, conf):
+    env = dict(os.environ, LD_PRELOAD=lib, MALLOC_CONF=conf)
+    out = subprocess.run([os.path.join(BUILD, binary)], env=env,
+                         capture_output=True, text=True, check=True).stdout
+    return {m.group(1): float(m.group(2)) for m in
+            re.finditer(r"^@metric (\S+) ([0-9.]+)", out, re.M)}
+
+
+PAIR_C = r"""
+#include <stdlib.h>
+int main(int argc, char **argv) {
+    long n = atol(argv[1]);
+    for (long i = 0; i < n; i++) { void *volatile p = malloc(64); free(p); }
+    return 0;
+}
+"""
+
+
+def instructions(pair, lib, conf, n):
+    env = dict(os.environ, LD_PRELOAD=lib, MALLOC_CONF=conf)
+    err = subprocess.run(["valgrind", "--tool=callgrind",
+                          "--callgrind-out-file=/dev/null", pair, str(n)],
+                         env=env, capture_output=True, text=True).stderr
+    m = re.search(r"Collected : (\d+)", err)
+    return int(m.group(1)) if m else None
+
+
+def main():
+    if len(sys.argv) < 3:
+        sys.exit(__doc__)
+    default_lib, prof_lib = map(os.path.abspath, sys.argv[1:3])
+    rounds = int(sys.argv[3]) if len(sys.argv) > 3 else 7
+    configs = [("default", default_lib, ""),
+               ("off", prof_lib, "prof:false"),
+               ("on", prof_lib, "prof:true")]
+    metrics = {("microbench", "pair_small_mean"): "small pairs, ns/pair",
+               ("microbench", "pair_4096"): "4096 B pairs, ns/pair",
+               ("microbench", "ring_mixed_8_4096"): "mixed ring, ns/op",
+               ("larson", "throughput"): "larson, Mops/s"}
+    samples = {(c, k): [] for c, _, _ in configs for k in metrics}
+    for r in range(rounds):
+        order = configs[r % 3:] + configs[:r % 3]
+        for name, lib, conf in order:
+            for binary in ("microbench", "larson"):
+                got = run(binary, lib, conf)
+                for (b, metric) in metrics:
+                    if b == binary and metric in got:
+                        samples[(name, (b, metric))].append(got[metric])
+    ins = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        src, pair = os.path.join(tmp, "pair.c"), os.path.join(tmp, "pair")
+        with open(src, "w") as f:
+            f.write(PAIR_C)
+        subprocess.run(["cc", "-O2", "-o", pair, src], check=True)
+        for name, lib, conf in configs:
+            a = instructions(pair, lib, conf, 100000)
+            b = instructions(pair, lib, conf, 200000)
+            ins[name] = (b - a) / 100000 if a and b else None
+
+    print("| measure | default build | prof build, prof:false | "
+          "prof build, prof:true | prof:false vs default | "
+          "prof:true vs prof:false |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for key, label in metrics.items():
+        med = {c: statistics.median(samples[(c, key)]) for c, _, _ in configs}
+        higher_better = key[1] == "throughput"
+
+        def cost(a, b):
+            # Positive: slower.
+            return (b / a - 1) * 100 if not higher_better else \
+                (a / b - 1) * 100
+        print(f"| {label} | {med['default']:.2f} | {med['off']:.2f} | "
+              f"{med['on']:.2f} | {cost(med['default'], med['off']):+.1f}% | "
+              f"{cost(med['off'], med['on']):+.1f}% |")
+    if all(ins.values()):
+        print(f"| instructions per malloc(64)+free (callgrind) | "
+              f"{ins['default']:.2f} | {ins['off']:.2f} | {ins['on']:.2f} | "
+              f"{(ins['off'] / ins['default'] - 1) * 100:+.1f}% | "
+              f"{(ins['on'] / ins['off'] - 1) * 100:+.1f}% |")
+    print(f"\n{rounds} interleaved rounds, medians; costs positive = slower.")
+
+
+if __name__ == "__main__":
+    main()
