@@ -169,6 +169,7 @@ void mem_limit_soft_set(tsdn_t *tsdn, size_t limit);
 void mem_limit_hard_set(tsdn_t *tsdn, size_t limit);
 /* Purges every dirty and muzzy page of every arena. */
 void arena_purge_all_arenas(tsdn_t *tsdn);
+void arena_walkers_wait(void);
 extent_t *arena_extent_alloc_fresh_at(tsdn_t *tsdn, arena_t *arena,
     extent_hooks_t **r_extent_hooks, void *new_addr, size_t size, bool *zero,
     bool *commit);

@@ -89,7 +89,9 @@ bg_thread_entry(void *arg) {
 	tsdn_t *tsdn = tsd_tsdn(tsd_fetch_min());
 	malloc_mutex_lock(&info->mtx);
 	while (info->state == bg_state_started) {
-		size_t nworkers = bg_nthreads > 0 ? bg_nthreads : 1;
+		size_t nworkers = __atomic_load_n(&bg_nthreads, __ATOMIC_RELAXED);
+		if (nworkers == 0)
+			nworkers = 1;
 		malloc_mutex_unlock(&info->mtx);
 
 		pthread_mutex_lock(&info->run_mtx);
@@ -106,10 +108,11 @@ bg_thread_entry(void *arg) {
 		info->nruns++;
 		if (info->state != bg_state_started)
 			break;
-		info->indefinite_sleep = sleep ==
-		    BACKGROUND_THREAD_INDEFINITE_SLEEP;
+		bool indefinite = sleep == BACKGROUND_THREAD_INDEFINITE_SLEEP;
+		__atomic_store_n(&info->indefinite_sleep, indefinite,
+		    __ATOMIC_RELAXED);
 		uint64_t before = nstime_now_ns();
-		if (info->indefinite_sleep) {
+		if (indefinite) {
 			pthread_cond_wait(&info->cond, &info->mtx.lock);
 		} else {
 			struct timespec ts;
@@ -120,7 +123,7 @@ bg_thread_entry(void *arg) {
 			ts.tv_nsec = (long)(when % 1000000000ULL);
 			pthread_cond_timedwait(&info->cond, &info->mtx.lock, &ts);
 		}
-		info->indefinite_sleep = false;
+		__atomic_store_n(&info->indefinite_sleep, false, __ATOMIC_RELAXED);
 		__atomic_store_n(&info->npages_new, 0, __ATOMIC_RELAXED);
 		info->tot_sleep_ns += nstime_now_ns() - before;
 	}
@@ -158,7 +161,7 @@ background_threads_enable(tsd_t *tsd) {
 			n = narenas;
 		if (n == 0)
 			n = 1;
-		bg_nthreads = n;
+		__atomic_store_n(&bg_nthreads, n, __ATOMIC_RELAXED);
 		for (size_t i = 0; i < n; i++) {
 			bg_info_t *info = &bg_infos[i];
 			malloc_mutex_lock(&info->mtx);
@@ -169,7 +172,8 @@ background_threads_enable(tsd_t *tsd) {
 				malloc_mutex_lock(&info->mtx);
 				info->state = bg_state_stopped;
 				malloc_mutex_unlock(&info->mtx);
-				bg_nthreads = i;
+				__atomic_store_n(&bg_nthreads, i,
+				    __ATOMIC_RELAXED);
 				err = true;
 				break;
 			}
@@ -195,7 +199,7 @@ background_threads_disable(tsd_t *tsd) {
 		if (was)
 			pthread_join(info->thread, NULL);
 	}
-	bg_nthreads = 0;
+	__atomic_store_n(&bg_nthreads, 0, __ATOMIC_RELAXED);
 	malloc_mutex_unlock(&background_thread_lock);
 	return false;
 }
@@ -217,7 +221,7 @@ background_thread_max_set(tsd_t *tsd, size_t max) {
 
 void
 background_thread_wakeup_early(unsigned arena_ind, size_t npages) {
-	size_t n = bg_nthreads;
+	size_t n = __atomic_load_n(&bg_nthreads, __ATOMIC_RELAXED);
 	if (n == 0)
 		return;
 	bg_info_t *info = &bg_infos[arena_ind % n];
@@ -277,7 +281,8 @@ background_thread_postfork_child(void) {
 	atomic_store_b(&background_thread_enabled_state, false, ATOMIC_RELAXED);
 	for (size_t i = 0; i < bg_capacity; i++) {
 		bg_infos[i].state = bg_state_stopped;
-		bg_infos[i].indefinite_sleep = false;
+		__atomic_store_n(&bg_infos[i].indefinite_sleep, false,
+		    __ATOMIC_RELAXED);
 		bg_infos[i].npages_new = 0;
 		pthread_mutex_init(&bg_infos[i].run_mtx, NULL);
 		pthread_cond_init(&bg_infos[i].cond, NULL);

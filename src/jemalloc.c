@@ -150,7 +150,9 @@ arena_destroy(tsd_t *tsd, arena_t *arena) {
 	background_thread_pause_all();
 	/* Under arenas_lock: its mutexes leave the fork registry. */
 	malloc_mutex_lock(&arenas_lock);
-	arena_set(ind, NULL);
+	atomic_store_p(&arenas[ind], NULL, ATOMIC_SEQ_CST);
+	/* Memory-limit purges walk the arenas without ctl_mtx. */
+	arena_walkers_wait();
 	arena_destroy_final(tsd, arena);
 	arenas_destroyed[narenas_destroyed++] = ind;
 	malloc_mutex_unlock(&arenas_lock);

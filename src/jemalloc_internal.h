@@ -133,6 +133,22 @@ static const char *const config_malloc_conf = JEMALLOC_CONFIG_MALLOC_CONF;
 #define LG_SIZE_CLASS_GROUP 2
 
 /* Fill bytes of opt.junk. */
+/*
+ * Statistics that read counters other threads update without a lock (by
+ * design: an aligned 8-byte load is never torn, the snapshot may be a
+ * little stale) bracket those reads, so that TSan builds do not report
+ * them; elsewhere these are empty.
+ */
+#ifdef __SANITIZE_THREAD__
+void AnnotateIgnoreReadsBegin(const char *file, int line);
+void AnnotateIgnoreReadsEnd(const char *file, int line);
+#  define RACY_READS_BEGIN() AnnotateIgnoreReadsBegin(__FILE__, __LINE__)
+#  define RACY_READS_END() AnnotateIgnoreReadsEnd(__FILE__, __LINE__)
+#else
+#  define RACY_READS_BEGIN()
+#  define RACY_READS_END()
+#endif
+
 #define JEMALLOC_ALLOC_JUNK ((uint8_t)0xa5)
 #define JEMALLOC_FREE_JUNK ((uint8_t)0x5a)
 

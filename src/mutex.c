@@ -242,7 +242,11 @@ malloc_mutex_prof_read_named(const char *name, mutex_prof_data_t *data) {
 	pthread_mutex_lock(&registry_lock);
 	for (malloc_mutex_t *m = registry_head; m != NULL; m = m->reg_next) {
 		if (m->name != NULL && strcmp(m->name, name) == 0) {
+			/* Without the mutex (see the reset below): a
+			 * snapshot, like every mutex statistic. */
+			RACY_READS_BEGIN();
 			mutex_prof_data_t d = m->prof;
+			RACY_READS_END();
 			mutex_prof_data_merge(data, &d);
 			found = true;
 		}

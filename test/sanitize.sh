@@ -190,7 +190,7 @@ if want tsan; then
 	# destructors in the last rounds, after TSan has torn down the
 	# thread's state: SEGV in __tsan::MutexPostLock).  churn is
 	# report-only (its RSS bound does not hold with TSan's shadow).
-	mt="threads tcache arenas mallocx decay"
+	mt="threads tcache arenas mallocx decay mallctl_race"
 	ib=""
 	for t in $mt; do ib="$ib build/test/integration/$t"; done
 	ro="churn"

@@ -114,6 +114,10 @@ ctl_expect(int err, int allowed) {
 		atomic_fetch_add(&ctl_errors, 1);
 }
 
+/* Set by the memory-limit case: every racing call creates, fills, resets
+ * and destroys an arena. */
+static bool only_arenas;
+
 static void *
 ctl_thread(void *arg) {
 	unsigned who = (unsigned)(uintptr_t)arg;
@@ -125,7 +129,7 @@ ctl_thread(void *arg) {
 		size_t v, sz = sizeof(v);
 		unsigned u;
 		size_t usz = sizeof(u);
-		switch (xorshift(&rng) % 9) {
+		switch (only_arenas ? 5 : xorshift(&rng) % 9) {
 		case 0:
 			ctl_expect(mallctl("epoch", NULL, NULL, &epoch,
 			    sizeof(epoch)), 0);
@@ -243,7 +247,25 @@ TEST(test_mallctl_races_allocation) {
 	expect_zu_le(resident, mapped, "resident <= mapped");
 }
 
+/*
+ * A soft memory limit below the footprint makes allocations that map
+ * memory purge every arena (walking the arena table without ctl_mtx),
+ * while other threads destroy arenas: the walk must never touch an arena
+ * being freed (arena_walkers_wait).
+ */
+TEST(test_mem_limit_purge_races_destroy) {
+	size_t soft = 1 << 20, zero = 0;
+	if (mallctl("mem_limit.soft", NULL, NULL, &soft, sizeof(soft)) != 0)
+		test_skip("no mem_limit.soft");
+	only_arenas = true;
+	test_mallctl_races_allocation();
+	only_arenas = false;
+	expect_d_eq(mallctl("mem_limit.soft", NULL, NULL, &zero,
+	    sizeof(zero)), 0, "");
+}
+
 int
 main(void) {
-	return test_run(TEST_CASE(test_mallctl_races_allocation));
+	return test_run(TEST_CASE(test_mallctl_races_allocation),
+	    TEST_CASE(test_mem_limit_purge_races_destroy));
 }
