@@ -19,6 +19,7 @@ thp_mode_t init_system_thp_mode;
 const char *const thp_mode_names[] = {"default", "always", "never",
     "not supported"};
 size_t pages_map_fail_after;
+size_t pages_map_faults_injected;
 static int mmap_flags;
 
 /*
@@ -33,8 +34,10 @@ os_pages_map(void *addr, size_t size, size_t alignment, bool *commit) {
 	(void)alignment;	/* the caller's target; kept for backtraces */
 
 	if (config_debug && pages_map_fail_after != 0) {
-		if (pages_map_fail_after == 1)
+		if (pages_map_fail_after == 1) {
+			pages_map_faults_injected++;
 			return NULL;
+		}
 		pages_map_fail_after--;
 	}
 	if (os_overcommits)

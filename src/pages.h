@@ -25,6 +25,8 @@ extern bool os_overcommits;
 /* Test hook (debug builds): when non-zero, that many more os_pages_map
  * calls succeed, then every one fails until it is reset to zero. */
 extern size_t pages_map_fail_after;
+/* Map calls failed by the injection point so far. */
+extern size_t pages_map_faults_injected;
 
 bool pages_boot(void);
 void *pages_map(void *addr, size_t size, size_t alignment, bool *commit);

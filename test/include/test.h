@@ -56,6 +56,12 @@ void test_skip(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void test_leave(void) __attribute__((noreturn));
 /* "short" (make check) or "long" (make stress), from $TEST_MODE. */
 bool test_long_mode(void);
+/*
+ * A figure for CI's summary table: prints "figure: NAME VALUE" on stdout;
+ * .ci/run adds up each name per configuration (stress operations, fork
+ * iterations, threads, injected faults ...).
+ */
+void test_figure(const char *name, unsigned long long value);
 /* Writes a message to stderr without allocating. */
 void test_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -145,6 +145,7 @@ run_threads(unsigned first, unsigned count) {
 		for (unsigned i = 0; i < n; i++)
 			pthread_join(th[i], NULL);
 	}
+	test_figure("threads_created", count);
 	pthread_attr_destroy(&attr);
 }
 

@@ -612,6 +612,8 @@ TEST(fork_busy_threads) {
 	}
 	alarm(0);
 	signal(SIGALRM, SIG_DFL);
+	test_figure("fork_iterations_under_load", (unsigned long long)nforks);
+	test_figure("fork_worker_ops", atomic_load(&worker_ops));
 	expect_u64_eq(atomic_load(&worker_errors), 0, "errors in the workers");
 	expect_true(atomic_load(&worker_ops) > 0, "the workers did nothing");
 }

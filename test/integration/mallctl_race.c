@@ -225,6 +225,8 @@ TEST(test_mallctl_races_allocation) {
 	    "unexpected mallctl errors or failed allocations");
 	test_msg("mallctl_race: %lu allocation ops, %lu mallctl ops\n",
 	    atomic_load(&alloc_ops), atomic_load(&ctl_ops));
+	test_figure("mallctl_race_alloc_ops", atomic_load(&alloc_ops));
+	test_figure("mallctl_race_mallctl_calls", atomic_load(&ctl_ops));
 
 	bool stats = false;
 	size_t sz = sizeof(stats);

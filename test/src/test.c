@@ -55,6 +55,13 @@ test_note(const char *fmt, ...) {
 }
 
 void
+test_figure(const char *name, unsigned long long value) {
+	fflush(stdout);
+	printf("figure: %s %llu\n", name, value);
+	fflush(stdout);
+}
+
+void
 test_skip(const char *fmt, ...) {
 	char buf[1024];
 	va_list ap;

@@ -572,6 +572,8 @@ TEST(random_ops) {
 	expect_true(sent > 0, "some blocks were freed by another thread");
 	free(workers);
 	workers = NULL;
+	test_figure("stress_random_ops", (unsigned long long)nworkers * ops);
+	test_figure("stress_cross_thread_frees", sent);
 	report("random ops");
 }
 
@@ -648,6 +650,7 @@ TEST(thread_churn) {
 	cw[0].id = -1;
 	while (n_orphans > 0)
 		blk_release(&cw[0], &orphans[--n_orphans]);
+	test_figure("threads_created", (unsigned long long)rounds * per_round);
 	report("thread churn");
 }
 

@@ -90,7 +90,9 @@ TEST(test_new_arena_without_memory) {
 
 int
 main(void) {
-	return test_run(TEST_CASE(test_large_allocation_fails_cleanly),
+	int ret = test_run(TEST_CASE(test_large_allocation_fails_cleanly),
 	    TEST_CASE(test_fail_after_n_maps),
 	    TEST_CASE(test_new_arena_without_memory));
+	test_figure("os_map_faults_injected", pages_map_faults_injected);
+	return ret;
 }
