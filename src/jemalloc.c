@@ -611,14 +611,17 @@ typedef struct static_opts_s {
 	const char *oom_string;		/* printed with xmalloc */
 	const char *invalid_alignment_string;
 	bool slow;
-	void *ra;		/* profiling: the caller's return address */
+	/* Profiling: where the public function's return address lies (so
+	 * backtraces start at the application's frame). */
+	void **ra_slot;
 } static_opts_t;
 
-/* Profiling builds: where the public function returns to, so that
- * backtraces start at the application's frame. */
+/* Profiling builds: the public function's return-address slot (its
+ * frame pointer, which this gives it, plus one word). */
+#define PROF_RA_SLOT() ((void **)__builtin_frame_address(0) + 1)
 #define PROF_SET_RA(sopts) do {						\
 	if (config_prof)						\
-		(sopts).ra = __builtin_return_address(0);		\
+		(sopts).ra_slot = PROF_RA_SLOT();			\
 } while (0)
 
 /* Arguments of this one call. */
@@ -643,7 +646,7 @@ static_opts_init(static_opts_t *static_opts) {
 	static_opts->oom_string = "";
 	static_opts->invalid_alignment_string = "";
 	static_opts->slow = false;
-	static_opts->ra = NULL;
+	static_opts->ra_slot = NULL;
 }
 
 JEMALLOC_ALWAYS_INLINE void
@@ -777,7 +780,8 @@ imalloc_body(static_opts_t *sopts, dynamic_opts_t *dopts, tsd_t *tsd) {
 		allocation = imalloc_sample(sopts, dopts, tsd, size, usize,
 		    ind);
 		if (allocation != NULL)
-			prof_malloc_sampled(tsd, allocation, usize, sopts->ra);
+			prof_malloc_sampled(tsd, allocation, usize,
+			    sopts->ra_slot);
 	} else {
 		allocation = imalloc_no_sample(sopts, dopts, tsd, size, usize,
 		    ind);
@@ -836,7 +840,8 @@ imalloc(static_opts_t *sopts, dynamic_opts_t *dopts) {
  */
 static void *
 iralloct(tsd_t *tsd, void *ptr, size_t oldsize, size_t size, size_t alignment,
-    bool zero, tcache_t *tcache, arena_t *arena, size_t *r_usize, void *ra) {
+    bool zero, tcache_t *tcache, arena_t *arena, size_t *r_usize,
+    void **ra_slot) {
 	tsdn_t *tsdn = tsd_tsdn(tsd);
 	size_t usize = alignment == 0 ? sz_s2u(size) : sz_sa2u(size,
 	    alignment);
@@ -884,7 +889,7 @@ iralloct(tsd_t *tsd, void *ptr, size_t oldsize, size_t size, size_t alignment,
 	memcpy(p, ptr, copysize);
 	ifree(tsd, ptr, tcache, true);	/* counts oldsize as deallocated */
 	if (config_prof && sample)
-		prof_malloc_sampled(tsd, p, usize, ra);
+		prof_malloc_sampled(tsd, p, usize, ra_slot);
 	if (config_stats)
 		tsd->thread_allocated += usize;
 	*r_usize = usize;
@@ -1034,7 +1039,7 @@ je_calloc(size_t num, size_t size) {
 }
 
 static void *
-realloc_impl(void *ptr, size_t size, void *ra) {
+realloc_impl(void *ptr, size_t size, void **ra_slot) {
 	if (unlikely(ptr == NULL))
 		return je_malloc(size);
 	if (unlikely(size == 0)) {
@@ -1051,7 +1056,7 @@ realloc_impl(void *ptr, size_t size, void *ra) {
 	tcache_t *tcache = tcache_get_from_ind(tsd, TCACHE_IND_AUTOMATIC,
 	    !tsd_fast(tsd));
 	void *ret = iralloct(tsd, ptr, old_usize, size, 0, false, tcache, NULL,
-	    &usize, ra);
+	    &usize, ra_slot);
 	if (unlikely(ret == NULL)) {
 		if (config_xmalloc && unlikely(opt_xmalloc)) {
 			malloc_write("<jemalloc>: Error in realloc(): out of "
@@ -1066,8 +1071,7 @@ realloc_impl(void *ptr, size_t size, void *ra) {
 
 JEMALLOC_EXPORT void *
 je_realloc(void *ptr, size_t size) {
-	return realloc_impl(ptr, size, config_prof ?
-	    __builtin_return_address(0) : NULL);
+	return realloc_impl(ptr, size, config_prof ? PROF_RA_SLOT() : NULL);
 }
 
 /* The seed's free(): tsd_fetch_min -> ifree. */
@@ -1259,7 +1263,7 @@ je_rallocx(void *ptr, size_t size, int flags) {
 	    TCACHE_IND_AUTOMATIC)
 		tcache = NULL;
 	void *p = iralloct(tsd, ptr, old_usize, size, alignment, zero, tcache,
-	    arena, &usize, config_prof ? __builtin_return_address(0) : NULL);
+	    arena, &usize, config_prof ? PROF_RA_SLOT() : NULL);
 	if (unlikely(p == NULL)) {
 		if (config_xmalloc && unlikely(opt_xmalloc)) {
 			malloc_write("<jemalloc>: Error in rallocx(): out of "

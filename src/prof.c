@@ -49,7 +49,8 @@ struct prof_tdata_s {
 	uint64_t prng;
 	int64_t interval;		/* the count the last draw started */
 	prof_tdata_t *next;		/* all tdatas */
-	uintptr_t stack_lo, stack_hi;	/* frame-pointer walks stay inside */
+	uintptr_t stack_lo, stack_hi;	/* stack walks stay inside */
+	uint64_t ucache_walks;		/* backtraces from the cache */
 	prof_cnt_t dump_cnt;		/* scratch, under prof_mtx */
 };
 
@@ -171,43 +172,181 @@ prof_in_lib(void *ip) {
 	return (uintptr_t)ip >= prof_lib_lo && (uintptr_t)ip < prof_lib_hi;
 }
 
+#define PROF_RAW_MAX (PROF_BT_MAX + 32)
+
 #if defined(JEMALLOC_PROF_LIBUNWIND)
 static unsigned
-prof_backtrace_raw(tsd_t *tsd, void **vec, unsigned max) {
-	(void)tsd;
+prof_backtrace_raw(tsd_t *tsd, void **vec, uintptr_t *cfa, unsigned max) {
+	(void)tsd; (void)cfa;
 	int n = unw_backtrace(vec, (int)max);
 	return n > 0 ? (unsigned)n : 0;
 }
 #elif defined(JEMALLOC_PROF_LIBGCC)
 typedef struct {
 	void **vec;
+	uintptr_t *cfa;
 	unsigned len;
 	unsigned max;
+	bool end;	/* the unwinder ran out of frames (not of room) */
 } prof_unwind_arg_t;
 
 static _Unwind_Reason_Code
 prof_unwind_cb(struct _Unwind_Context *ctx, void *arg) {
 	prof_unwind_arg_t *a = (prof_unwind_arg_t *)arg;
 	void *ip = (void *)_Unwind_GetIP(ctx);
-	if (ip == NULL)
+	if (ip == NULL) {
+		a->end = true;
 		return _URC_END_OF_STACK;
-	a->vec[a->len++] = ip;
+	}
+	a->vec[a->len] = ip;
+	a->cfa[a->len] = (uintptr_t)_Unwind_GetCFA(ctx);
+	a->len++;
 	return a->len == a->max ? _URC_END_OF_STACK : _URC_NO_REASON;
 }
 
 static unsigned
-prof_backtrace_raw(tsd_t *tsd, void **vec, unsigned max) {
-	(void)tsd;
-	prof_unwind_arg_t a = {vec, 0, max};
-	_Unwind_Backtrace(prof_unwind_cb, &a);
+prof_backtrace_raw_end(void **vec, uintptr_t *cfa, unsigned max, bool *end) {
+	prof_unwind_arg_t a = {vec, cfa, 0, max, false};
+	_Unwind_Reason_Code r = _Unwind_Backtrace(prof_unwind_cb, &a);
+	/* END_OF_STACK with room left: the last frame was the outermost. */
+	*end = a.end || (r == _URC_END_OF_STACK && a.len < max);
 	return a.len;
 }
+
+/*
+ * A cache of frame sizes in front of libgcc's unwinder, which spends about
+ * 2,000 instructions per frame interpreting call-frame information.  For
+ * a return address ip the cache holds k = CFA(frame) - CFA(callee's
+ * frame), learned from libgcc's walks: given the callee's CFA (the slot
+ * above the return address), the frame's CFA is k bytes higher and its own
+ * return address lies just below that.  One 64-bit word per entry, ip in
+ * the high bits and v in the low ones, so readers never see a torn entry:
+ *   v = k (a multiple of 8; 0: the outermost frame), seen once;
+ *   v = k | 2: seen twice with the same k (only these are used);
+ *   v = 1: not cacheable (the size varied: alloca, stack realignment).
+ * A walk through the cache stops (and libgcc takes over) at any address it
+ * does not know or that would leave the thread's stack, and every 32nd
+ * walk of a thread is checked against libgcc: the addresses of a path that
+ * disagreed are marked not cacheable.
+ */
+#define PROF_UCACHE_LG 12
+#define PROF_UCACHE_V_BITS 17
+#define PROF_UCACHE_V_MASK (((uint64_t)1 << PROF_UCACHE_V_BITS) - 1)
+#define PROF_UCACHE_PROBES 8
+#define PROF_UCACHE_NONE 1
+#define PROF_UCACHE_CONFIRMED 2
+static uint64_t prof_ucache[1U << PROF_UCACHE_LG];	/* atomic */
+/* Walks that libgcc contradicted (test hook and statistics). */
+static uint64_t prof_ucache_mismatches;
+
+static uint64_t *
+prof_ucache_slot(uintptr_t ip, unsigned probe) {
+	size_t i = (size_t)((ip * UINT64_C(0x9e3779b97f4a7c15)) >> (64 -
+	    PROF_UCACHE_LG));
+	return &prof_ucache[(i + probe) & ((1U << PROF_UCACHE_LG) - 1)];
+}
+
+/* The confirmed frame size of ip in *k; false when there is none. */
+static bool
+prof_ucache_get(uintptr_t ip, uint64_t *k) {
+	for (unsigned n = 0; n < PROF_UCACHE_PROBES; n++) {
+		uint64_t e = __atomic_load_n(prof_ucache_slot(ip, n),
+		    __ATOMIC_RELAXED);
+		if (e == 0)
+			return false;
+		if ((e >> PROF_UCACHE_V_BITS) == ip) {
+			uint64_t v = e & PROF_UCACHE_V_MASK;
+			if (!(v & PROF_UCACHE_CONFIRMED) || v ==
+			    PROF_UCACHE_NONE)
+				return false;
+			*k = v & ~(uint64_t)PROF_UCACHE_CONFIRMED;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Records an observation of k for ip (k = PROF_UCACHE_NONE: never cache). */
+static void
+prof_ucache_put(uintptr_t ip, uint64_t k) {
+	if (ip == 0 || (ip >> (64 - PROF_UCACHE_V_BITS)) != 0 || k >
+	    PROF_UCACHE_V_MASK || (k != PROF_UCACHE_NONE && (k & 7) != 0))
+		return;
+	uint64_t key = (uint64_t)ip << PROF_UCACHE_V_BITS;
+	for (unsigned n = 0; n < PROF_UCACHE_PROBES; n++) {
+		uint64_t *slot = prof_ucache_slot(ip, n);
+		uint64_t e = __atomic_load_n(slot, __ATOMIC_RELAXED);
+		if (e == 0 && __atomic_compare_exchange_n(slot, &e, key | k,
+		    false, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+			return;
+		if ((e & ~PROF_UCACHE_V_MASK) != key)
+			continue;
+		uint64_t v = e & PROF_UCACHE_V_MASK, nv;
+		if (v == PROF_UCACHE_NONE || k == PROF_UCACHE_NONE)
+			nv = PROF_UCACHE_NONE;
+		else if ((v & ~(uint64_t)PROF_UCACHE_CONFIRMED) == k)
+			nv = k | PROF_UCACHE_CONFIRMED;
+		else
+			nv = PROF_UCACHE_NONE;	/* the size varies */
+		if (nv != v)
+			__atomic_store_n(slot, key | nv, __ATOMIC_RELAXED);
+		return;
+	}
+}
+
+/*
+ * The walk through the cache from the application frame (return address
+ * at ra_slot).  Returns the frame count, or 0 when libgcc must walk.
+ */
+static unsigned
+prof_ucache_walk(const prof_tdata_t *tdata, void **vec, unsigned max,
+    void **ra_slot) {
+	uintptr_t lo = tdata->stack_lo, hi = tdata->stack_hi;
+	uintptr_t cfa = (uintptr_t)(ra_slot + 1);
+	if (hi == 0 || cfa <= lo || cfa > hi)
+		return 0;
+	uintptr_t ip = (uintptr_t)*ra_slot;
+	unsigned n = 0;
+	while (n < max) {
+		vec[n++] = (void *)ip;
+		uint64_t k;
+		if (!prof_ucache_get(ip, &k))
+			return 0;
+		if (k == 0)
+			return n;
+		cfa += k;
+		if (cfa > hi || cfa - 8 < lo)
+			return 0;
+		ip = *(uintptr_t *)(cfa - 8);
+	}
+	return n;
+}
+
+/*
+ * Learns the frame sizes of a libgcc walk from frame j (the application
+ * frame).  In the callback, _Unwind_GetCFA gives a frame's stack pointer
+ * at its call, i.e. its callee's CFA (sp[j] is the slot above the return
+ * address), so frame i spans sp[i] .. sp[i + 1].
+ */
+static void
+prof_ucache_learn(void *const *raw, const uintptr_t *sp, unsigned n,
+    unsigned j, bool end) {
+	for (unsigned i = j; i + 1 < n; i++) {
+		if (sp[i + 1] <= sp[i])
+			return;
+		prof_ucache_put((uintptr_t)raw[i], sp[i + 1] - sp[i]);
+	}
+	if (end && n > j)
+		prof_ucache_put((uintptr_t)raw[n - 1], 0);
+}
+
 #else
 /* Frame pointers: each frame starts with the caller's frame pointer and
  * the return address.  The walk stays inside the thread's stack and
  * stops at the first frame that does not look like one. */
 static unsigned
-prof_backtrace_raw(tsd_t *tsd, void **vec, unsigned max) {
+prof_backtrace_raw(tsd_t *tsd, void **vec, uintptr_t *cfa, unsigned max) {
+	(void)cfa;
 	prof_tdata_t *tdata = tsd->prof_tdata;
 	uintptr_t lo = tdata != NULL ? tdata->stack_lo : 0;
 	uintptr_t hi = tdata != NULL ? tdata->stack_hi : 0;
@@ -230,24 +369,10 @@ prof_backtrace_raw(tsd_t *tsd, void **vec, unsigned max) {
 }
 #endif
 
-/*
- * The call chain of the allocation: frames from the caller of the public
- * function (whose return address is ra) outwards.  The allocator's own
- * frames are dropped: those before ra and any that still lie in its code
- * (the C++ operators calling in).
- */
+/* Copies frames from start on, less any that still lie in the allocator
+ * (the C++ operators calling in). */
 static unsigned
-prof_backtrace(tsd_t *tsd, void **vec, void *ra) {
-	void *raw[PROF_BT_MAX + 32];
-	prof_lib_range_init();
-	unsigned n = prof_backtrace_raw(tsd, raw, PROF_BT_MAX + 32);
-	unsigned start = 0;
-	for (unsigned i = 0; i < n; i++) {
-		if (raw[i] == ra) {
-			start = i;
-			break;
-		}
-	}
+prof_backtrace_copy(void **vec, void *const *raw, unsigned n, unsigned start) {
 	while (start < n && prof_in_lib(raw[start]))
 		start++;
 	unsigned len = n - start;
@@ -255,6 +380,81 @@ prof_backtrace(tsd_t *tsd, void **vec, void *ra) {
 		len = PROF_BT_MAX;
 	memcpy(vec, &raw[start], len * sizeof(void *));
 	return len;
+}
+
+/*
+ * The call chain of the allocation: frames from the application's frame
+ * (whose return address the public function keeps at ra_slot) outwards;
+ * the allocator's own frames are dropped.
+ */
+static unsigned
+prof_backtrace(tsd_t *tsd, void **vec, void **ra_slot) {
+	void *raw[PROF_RAW_MAX];
+	uintptr_t cfa[PROF_RAW_MAX];
+	void *ra = ra_slot != NULL ? *ra_slot : NULL;
+	prof_lib_range_init();
+#ifdef JEMALLOC_PROF_LIBGCC
+	prof_tdata_t *tdata = tsd->prof_tdata;
+	bool verify = false;
+	if (ra_slot != NULL && tdata != NULL) {
+		unsigned n = prof_ucache_walk(tdata, raw, PROF_RAW_MAX,
+		    ra_slot);
+		if (n > 0) {
+			verify = (++tdata->ucache_walks & 31) == 0;
+			if (!verify)
+				return prof_backtrace_copy(vec, raw, n, 0);
+			void *full[PROF_RAW_MAX];
+			bool end;
+			unsigned m = prof_backtrace_raw_end(full, cfa,
+			    PROF_RAW_MAX, &end);
+			unsigned j = 0;
+			while (j < m && full[j] != ra)
+				j++;
+			if (j < m && m - j >= n && memcmp(&full[j], raw, n *
+			    sizeof(void *)) == 0)
+				return prof_backtrace_copy(vec, raw, n, 0);
+			/* The cache was wrong on this path: never again. */
+			__atomic_fetch_add(&prof_ucache_mismatches, 1,
+			    __ATOMIC_RELAXED);
+			for (unsigned i = 0; i < n; i++) {
+				prof_ucache_put((uintptr_t)raw[i],
+				    PROF_UCACHE_NONE);
+			}
+			if (j == m)
+				j = 0;
+			return prof_backtrace_copy(vec, full, m, j);
+		}
+	}
+	bool end;
+	unsigned n = prof_backtrace_raw_end(raw, cfa, PROF_RAW_MAX, &end);
+#else
+	unsigned n = prof_backtrace_raw(tsd, raw, cfa, PROF_RAW_MAX);
+#endif
+	unsigned start = 0;
+	bool found = false;
+	for (unsigned i = 0; i < n; i++) {
+		if (raw[i] == ra) {
+			start = i;
+			found = true;
+			break;
+		}
+	}
+#ifdef JEMALLOC_PROF_LIBGCC
+	/* The slot above the return address is the callee's CFA. */
+	if (found && cfa[start] == (uintptr_t)(ra_slot + 1))
+		prof_ucache_learn(raw, cfa, n, start, end);
+#endif
+	(void)found;
+	return prof_backtrace_copy(vec, raw, n, start);
+}
+
+uint64_t
+prof_backtrace_cache_mismatches(void) {
+#ifdef JEMALLOC_PROF_LIBGCC
+	return __atomic_load_n(&prof_ucache_mismatches, __ATOMIC_RELAXED);
+#else
+	return 0;
+#endif
 }
 
 /* --- per-thread data ------------------------------------------------------------- */
@@ -268,7 +468,7 @@ prof_prng_next(uint64_t *state) {
 
 static void
 prof_stack_bounds(prof_tdata_t *tdata) {
-#if !defined(JEMALLOC_PROF_LIBUNWIND) && !defined(JEMALLOC_PROF_LIBGCC)
+#if !defined(JEMALLOC_PROF_LIBUNWIND)
 	pthread_attr_t attr;
 	if (pthread_getattr_np(pthread_self(), &attr) == 0) {
 		void *addr;
@@ -544,14 +744,14 @@ prof_tctx_maybe_destroy_locked(tsdn_t *tsdn, prof_tctx_t *t) {
 }
 
 void
-prof_malloc_sampled(tsd_t *tsd, void *ptr, size_t usize, void *ra) {
+prof_malloc_sampled(tsd_t *tsd, void *ptr, size_t usize, void **ra_slot) {
 	tsdn_t *tsdn = tsd_tsdn(tsd);
 	prof_tdata_t *tdata = prof_tdata_get(tsd);
 	if (tdata == NULL)
 		return;
 	void *vec[PROF_BT_MAX];
 	pre_reentrancy(tsd);
-	unsigned len = prof_backtrace(tsd, vec, ra);
+	unsigned len = prof_backtrace(tsd, vec, ra_slot);
 	malloc_mutex_lock(&prof_mtx);
 	prof_tctx_t *t = prof_lookup_locked(tsdn, tdata, vec, len);
 	if (t != NULL) {
@@ -1124,7 +1324,8 @@ bool prof_boot2(tsd_t *tsd) { return false; }
 void prof_tsd_init(tsd_t *tsd) {}
 void prof_tdata_cleanup(tsd_t *tsd) {}
 bool prof_sample_hard(tsd_t *tsd, size_t usize) { return false; }
-void prof_malloc_sampled(tsd_t *tsd, void *ptr, size_t usize, void *ra) {}
+void prof_malloc_sampled(tsd_t *tsd, void *ptr, size_t usize,
+    void **ra_slot) {}
 unsigned prof_free_hook(tsd_t *tsd, void *ptr, unsigned szind) {
 	return szind;
 }
@@ -1135,5 +1336,6 @@ void prof_gdump_note(size_t footprint) {}
 void prof_pending_dumps(tsd_t *tsd) {}
 uint64_t prof_sample_interval_draw(tsd_t *tsd) { return UINT64_MAX; }
 size_t prof_bt_count(void) { return 0; }
+uint64_t prof_backtrace_cache_mismatches(void) { return 0; }
 
 #endif

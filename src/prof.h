@@ -77,8 +77,10 @@ void prof_tdata_cleanup(tsd_t *tsd);
 /* The slow part of the sampling decision: the count ran out. */
 bool prof_sample_hard(tsd_t *tsd, size_t usize);
 /* Records a sampled allocation of usize at ptr (an extent of its own),
- * with the backtrace that ends at the caller whose return address is ra. */
-void prof_malloc_sampled(tsd_t *tsd, void *ptr, size_t usize, void *ra);
+ * with the backtrace from the application frame whose return address the
+ * public function keeps at ra_slot. */
+void prof_malloc_sampled(tsd_t *tsd, void *ptr, size_t usize,
+    void **ra_slot);
 /* ptr is about to be freed: if it was sampled, drops it from its context
  * and turns a promoted small object back into its LARGE_MINCLASS extent.
  * Returns the size class the free must use (unchanged if not sampled). */
@@ -116,6 +118,8 @@ void prof_reset(tsd_t *tsd, size_t lg_sample);
 /* Test hooks (prof unit tests): live backtraces, and the next interval
  * drawn for a thread. */
 size_t prof_bt_count(void);
+/* libgcc builds: cached backtraces that libgcc's check contradicted. */
+uint64_t prof_backtrace_cache_mismatches(void);
 uint64_t prof_sample_interval_draw(tsd_t *tsd);
 
 /*

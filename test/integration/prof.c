@@ -24,6 +24,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <alloca.h>
 #include <inttypes.h>
 #include <math.h>
 #include <pthread.h>
@@ -69,7 +70,8 @@ typedef struct {
 
 typedef struct {
 	uintptr_t frames[8];
-	unsigned nframes;
+	unsigned nframes;	/* of frames[] */
+	unsigned depth;		/* all frames of the record */
 	cnt_t all;
 } record_t;
 
@@ -134,6 +136,7 @@ dump_parse(const char *path, dump_t *d) {
 				if (cur->nframes < 8)
 					cur->frames[cur->nframes++] =
 					    (uintptr_t)v;
+				cur->depth++;
 				p = end;
 			}
 			check(cur->nframes > 0, "%s: record without frames",
@@ -221,7 +224,7 @@ dump_now(dump_t *d) {
  * probe's return address lies in the site, a few instructions from the
  * allocation call's return address, which a record's first frame must be.
  */
-static uintptr_t site_pc[8];
+static uintptr_t site_pc[16];
 
 static __attribute__((noinline)) void
 probe(int site) {
@@ -272,7 +275,7 @@ site_bytes(const dump_t *d, int site) {
 	return site_cnt(d, site).bytes;
 }
 
-enum { SITE_A, SITE_B, SITE_C, SITE_D, SITE_R, SITE_T };
+enum { SITE_A, SITE_B, SITE_C, SITE_D, SITE_R, SITE_T, SITE_V, SITE_X, SITE_Y };
 
 /* Aligned: a neighbour's calls are never within reach of the probe. */
 static __attribute__((noinline, aligned(256))) void
@@ -312,6 +315,48 @@ site_r(void **v, int n) {
 	probe(SITE_R);
 	for (int i = 0; i < n; i++)
 		v[i] = realloc(v[i], 5000);
+}
+
+/* A frame whose size varies (alloca): the backtrace cache in front of
+ * libgcc must not reuse one frame size for it. */
+static void *v_objs[400];
+static unsigned v_n;
+
+static uintptr_t y_ret;	/* a real return address, into caller_y */
+
+static __attribute__((noinline, aligned(256))) void
+site_v(size_t scratch, bool from_y) {
+	probe(SITE_V);
+	if (from_y)
+		y_ret = (uintptr_t)__builtin_return_address(0);
+	/* The scratch space holds copies of a real return address, as stale
+	 * stack often does: a wrong frame size would read one of them and
+	 * follow it into caller_y. */
+	volatile uintptr_t *buf = alloca(scratch);
+	for (size_t i = 0; i < scratch / sizeof(uintptr_t); i++)
+		buf[i] = y_ret;
+	v_objs[v_n++] = malloc(64);
+	__asm__ volatile("" ::: "memory");
+}
+
+static __attribute__((noinline, aligned(256))) void
+caller_x(size_t scratch) {
+	probe(SITE_X);
+	site_v(scratch, false);
+	__asm__ volatile("" ::: "memory");
+}
+
+static __attribute__((noinline, aligned(256))) void
+caller_y(size_t scratch) {
+	probe(SITE_Y);
+	site_v(scratch, true);
+	__asm__ volatile("" ::: "memory");
+}
+
+static bool
+near_site(uintptr_t f, int site) {
+	return site_pc[site] != 0 && f > site_pc[site] && f - site_pc[site] <
+	    96;
 }
 
 static size_t
@@ -674,6 +719,43 @@ child_fork(void) {
 }
 
 static void
+child_alloca(void) {
+	/* Different scratch sizes through the same return addresses. */
+	for (unsigned i = 0; i < 200; i++) {
+		caller_y(4096 + (i % 5) * 1024);
+		caller_x(16 + (i % 7) * 512);
+	}
+	dump_t *d = malloc(sizeof(dump_t));
+	dump_now(d);
+	uint64_t x = 0, y = 0, other = 0;
+	unsigned depth = 0;
+	for (unsigned i = 0; i < d->nrecords; i++) {
+		const record_t *r = &d->rec[i];
+		if (!near_site(r->frames[0], SITE_V))
+			continue;
+		/* Both callers are called from here: the same depth. */
+		if (depth == 0)
+			depth = r->depth;
+		if (r->depth != depth) {
+			other += r->all.objs;
+			continue;
+		}
+		if (r->nframes > 1 && near_site(r->frames[1], SITE_X))
+			x += r->all.objs;
+		else if (r->nframes > 1 && near_site(r->frames[1], SITE_Y))
+			y += r->all.objs;
+		else
+			other += r->all.objs;
+	}
+	check(x == 200 && y == 200 && other == 0, "alloca frames: %" PRIu64
+	    " via caller_x, %" PRIu64 " via caller_y, %" PRIu64 " elsewhere",
+	    x, y, other);
+	for (unsigned i = 0; i < v_n; i++)
+		free(v_objs[i]);
+	free(d);
+}
+
+static void
 child_off(void) {
 	check(!get_b("opt.prof"), "opt.prof false");
 	check(mallctl("prof.dump", NULL, NULL, NULL, 0) == EFAULT,
@@ -720,6 +802,7 @@ static const struct {
 	{"interval", child_interval}, {"gdump", child_gdump},
 	{"leak", child_leak}, {"final", child_final}, {"fork", child_fork},
 	{"off", child_off}, {"dump_errors", child_dump_errors},
+	{"alloca", child_alloca},
 };
 
 static int
@@ -786,6 +869,7 @@ PROF_CASE(test_interval, "interval",
 PROF_CASE(test_gdump, "gdump", "prof:true,prof_gdump:true,prof_prefix:%s/p")
 PROF_CASE(test_fork, "fork", "prof:true,lg_prof_sample:0%.0s")
 PROF_CASE(test_off, "off", "prof:false%.0s")
+PROF_CASE(test_alloca, "alloca", "prof:true,lg_prof_sample:0%.0s")
 /* abort:false: debug builds abort on a failed dump otherwise (5.1.0). */
 PROF_CASE(test_dump_errors, "dump_errors", "prof:true,abort:false%.0s")
 
@@ -868,5 +952,6 @@ main(int argc, char **argv) {
 	    TEST_CASE(test_leak),
 	    TEST_CASE(test_fork),
 	    TEST_CASE(test_off),
+	    TEST_CASE(test_alloca),
 	    TEST_CASE(test_dump_errors));
 }
