@@ -326,7 +326,6 @@ static uintptr_t y_ret;	/* a real return address, into caller_y */
 
 static __attribute__((noinline, aligned(256))) void
 site_v(size_t scratch, bool from_y) {
-	probe(SITE_V);
 	if (from_y)
 		y_ret = (uintptr_t)__builtin_return_address(0);
 	/* The scratch space holds copies of a real return address, as stale
@@ -335,6 +334,7 @@ site_v(size_t scratch, bool from_y) {
 	volatile uintptr_t *buf = alloca(scratch);
 	for (size_t i = 0; i < scratch / sizeof(uintptr_t); i++)
 		buf[i] = y_ret;
+	probe(SITE_V);	/* right before the call: unoptimised code is long */
 	v_objs[v_n++] = malloc(64);
 	__asm__ volatile("" ::: "memory");
 }
