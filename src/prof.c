@@ -59,6 +59,7 @@ struct prof_tctx_s {
 	prof_tdata_t *tdata;
 	uint64_t epoch;
 	prof_cnt_t cnts;
+	bool kept;			/* empty, counted in prof_nempty */
 	prof_tctx_t *next;		/* the gctx's list */
 };
 
@@ -226,8 +227,8 @@ prof_backtrace_raw_end(void **vec, uintptr_t *cfa, unsigned max, bool *end) {
  *   v = 1: not cacheable (the size varied: alloca, stack realignment).
  * A walk through the cache stops (and libgcc takes over) at any address it
  * does not know or that would leave the thread's stack, and every 32nd
- * walk of a thread is checked against libgcc: the addresses of a path that
- * disagreed are marked not cacheable.
+ * walk of a thread (every 256th after its first 1024) is checked against
+ * libgcc: the addresses of a path that disagreed are marked not cacheable.
  */
 #define PROF_UCACHE_LG 12
 #define PROF_UCACHE_V_BITS 17
@@ -400,7 +401,10 @@ prof_backtrace(tsd_t *tsd, void **vec, void **ra_slot) {
 		unsigned n = prof_ucache_walk(tdata, raw, PROF_RAW_MAX,
 		    ra_slot);
 		if (n > 0) {
-			verify = (++tdata->ucache_walks & 31) == 0;
+			/* Checked often while a thread's paths are new,
+			 * then now and then. */
+			uint64_t w = ++tdata->ucache_walks;
+			verify = (w & (w < 1024 ? 31 : 255)) == 0;
 			if (!verify)
 				return prof_backtrace_copy(vec, raw, n, 0);
 			void *full[PROF_RAW_MAX];
@@ -711,13 +715,25 @@ prof_lookup_locked(tsdn_t *tsdn, prof_tdata_t *tdata, void *const *vec,
 	return t;
 }
 
-/* Under prof_mtx: frees a tctx with nothing left to report, then its
- * gctx and tdata if they became unreferenced. */
+/*
+ * Contexts whose last object was freed are kept (up to PROF_EMPTY_MAX)
+ * for the next sample of the same site, instead of freeing and
+ * allocating a gctx and a tctx per sample; dumps leave them out.
+ */
+#define PROF_EMPTY_MAX 256
+static size_t prof_nempty;	/* under prof_mtx */
+
+/* Nothing to report: no live object, and no cumulative counts to keep. */
+static bool
+prof_tctx_reportless(const prof_tctx_t *t) {
+	return t->cnts.curobjs == 0 && !(opt_prof_accum && t->epoch ==
+	    prof_epoch);
+}
+
+/* Under prof_mtx: frees a tctx, then its gctx and tdata if they became
+ * unreferenced. */
 static void
-prof_tctx_maybe_destroy_locked(tsdn_t *tsdn, prof_tctx_t *t) {
-	if (t->cnts.curobjs != 0 || (opt_prof_accum && t->epoch ==
-	    prof_epoch))
-		return;
+prof_tctx_destroy_locked(tsdn_t *tsdn, prof_tctx_t *t) {
 	prof_gctx_t *g = t->gctx;
 	for (prof_tctx_t **p = &g->tctxs; *p != NULL; p = &(*p)->next) {
 		if (*p == t) {
@@ -743,6 +759,44 @@ prof_tctx_maybe_destroy_locked(tsdn_t *tsdn, prof_tctx_t *t) {
 	}
 }
 
+/* Under prof_mtx: frees every context with nothing to report. */
+static void
+prof_sweep_locked(tsdn_t *tsdn) {
+	for (size_t i = 0; i < prof_table_size; i++) {
+		prof_gctx_t *g = prof_table[i];
+		while (g != NULL) {
+			prof_gctx_t *gnext = g->hnext;
+			prof_tctx_t *t = g->tctxs;
+			while (t != NULL) {
+				prof_tctx_t *tnext = t->next;
+				bool last = tnext == NULL;
+				/* The gctx goes with its last tctx. */
+				if (prof_tctx_reportless(t))
+					prof_tctx_destroy_locked(tsdn, t);
+				if (last)
+					break;
+				t = tnext;
+			}
+			g = gnext;
+		}
+	}
+	prof_nempty = 0;
+}
+
+/* Under prof_mtx: t's last live object is gone. */
+static void
+prof_tctx_emptied_locked(tsdn_t *tsdn, prof_tctx_t *t) {
+	if (!prof_tctx_reportless(t))
+		return;
+	if (t->epoch != prof_epoch) {
+		prof_tctx_destroy_locked(tsdn, t);
+		return;
+	}
+	t->kept = true;
+	if (++prof_nempty > PROF_EMPTY_MAX)
+		prof_sweep_locked(tsdn);
+}
+
 void
 prof_malloc_sampled(tsd_t *tsd, void *ptr, size_t usize, void **ra_slot) {
 	tsdn_t *tsdn = tsd_tsdn(tsd);
@@ -755,6 +809,10 @@ prof_malloc_sampled(tsd_t *tsd, void *ptr, size_t usize, void **ra_slot) {
 	malloc_mutex_lock(&prof_mtx);
 	prof_tctx_t *t = prof_lookup_locked(tsdn, tdata, vec, len);
 	if (t != NULL) {
+		if (t->kept) {
+			t->kept = false;
+			prof_nempty--;
+		}
 		t->cnts.curobjs++;
 		t->cnts.curbytes += usize;
 		if (opt_prof_accum) {
@@ -793,7 +851,8 @@ prof_extent_release(tsdn_t *tsdn, extent_t *extent, unsigned szind) {
 	assert(t->cnts.curobjs > 0);
 	t->cnts.curobjs--;
 	t->cnts.curbytes -= sz_index2size(szind);
-	prof_tctx_maybe_destroy_locked(tsdn, t);
+	if (t->cnts.curobjs == 0)
+		prof_tctx_emptied_locked(tsdn, t);
 	malloc_mutex_unlock(&prof_mtx);
 	extent_prof_tctx_set(extent, NULL);
 	if (szind < NBINS) {
@@ -1164,23 +1223,7 @@ prof_reset(tsd_t *tsd, size_t lg_sample) {
 	prof_epoch++;
 	/* Contexts of the old epoch that count no live object go now; the
 	 * others go when their last object is freed. */
-	for (size_t i = 0; i < prof_table_size; i++) {
-		prof_gctx_t *g = prof_table[i];
-		while (g != NULL) {
-			prof_gctx_t *gnext = g->hnext;
-			prof_tctx_t *t = g->tctxs;
-			while (t != NULL) {
-				prof_tctx_t *tnext = t->next;
-				bool last = tnext == NULL;
-				/* The gctx goes with its last tctx. */
-				prof_tctx_maybe_destroy_locked(tsdn, t);
-				if (last)
-					break;
-				t = tnext;
-			}
-			g = gnext;
-		}
-	}
+	prof_sweep_locked(tsdn);
 	malloc_mutex_unlock(&prof_mtx);
 	malloc_mutex_unlock(&prof_dump_mtx);
 }
