@@ -50,6 +50,18 @@ def instructions(pair, lib, conf, n):
     return int(m.group(1)) if m else None
 
 
+def kernel(lib, conf, what, n):
+    env = dict(os.environ, LD_PRELOAD=lib, MALLOC_CONF=conf)
+    err = subprocess.run(["valgrind", "--tool=callgrind",
+                          "--callgrind-out-file=/dev/null",
+                          "--toggle-collect=cg_kernel_*",
+                          os.path.join(BUILD, "microbench"), "cg", what,
+                          str(n)], env=env, capture_output=True,
+                         text=True).stderr
+    m = re.search(r"Collected : (\d+)", err)
+    return int(m.group(1)) if m else None
+
+
 def main():
     if len(sys.argv) < 3:
         sys.exit(__doc__)
@@ -103,6 +115,22 @@ def main():
               f"{(ins['off'] / ins['default'] - 1) * 100:+.1f}% | "
               f"{(ins['on'] / ins['off'] - 1) * 100:+.1f}% |")
     print(f"\n{rounds} interleaved rounds, medians; costs positive = slower.")
+
+    # Instruction counts of microbench's kernels (deterministic where wall
+    # time on a shared 2-core VM is not): per operation, from two lengths.
+    print("\n| microbench kernel, instructions per op (callgrind) | default | "
+          "prof:false | prof:true | prof:true vs prof:false |")
+    print("|---|---:|---:|---:|---:|")
+    for what in ("64", "1024", "4096", "mixed"):
+        per = {}
+        for name, lib, conf in configs:
+            a = kernel(lib, conf, what, 100000)
+            b = kernel(lib, conf, what, 200000)
+            per[name] = (b - a) / 100000 if a and b else None
+        if all(per.values()):
+            label = f"pair {what} B" if what != "mixed" else "mixed ring 8-4096 B"
+            print(f"| {label} | {per['default']:.1f} | {per['off']:.1f} | "
+                  f"{per['on']:.1f} | {(per['on'] / per['off'] - 1) * 100:+.1f}% |")
 
 
 if __name__ == "__main__":
