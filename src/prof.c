@@ -1007,6 +1007,34 @@ prof_dump_maps(void) {
 	close(fd);
 }
 
+/*
+ * The leak summary at exit, unsampled as jeprof does; filename is the
+ * final dump that shows the details (NULL: none was written).
+ */
+static void
+prof_leak_report(const prof_cnt_t *all, size_t ngctx, size_t lg,
+    const char *filename) {
+	if (all->curbytes == 0)
+		return;
+	double period = (double)((uint64_t)1 << lg);
+	double ratio = ((double)all->curbytes / (double)all->curobjs) / period;
+	double scale = 1.0 / (1.0 - exp(-ratio));
+	uint64_t bytes = (uint64_t)round((double)all->curbytes * scale);
+	uint64_t objs = (uint64_t)round((double)all->curobjs * scale);
+	malloc_printf("<jemalloc>: Leak approximation summary: ~%"PRIu64
+	    " byte%s, ~%"PRIu64" object%s, >= %zu context%s\n", bytes,
+	    bytes != 1 ? "s" : "", objs, objs != 1 ? "s" : "", ngctx,
+	    ngctx != 1 ? "s" : "");
+	if (filename != NULL) {
+		malloc_printf("<jemalloc>: Run jeprof on \"%s\" for leak "
+		    "detail\n", filename);
+	} else {
+		malloc_printf("<jemalloc>: Set prof_final:true (or call "
+		    "mallctl(\"prof.dump\")) and run jeprof on the dump for "
+		    "leak detail\n");
+	}
+}
+
 /* Under prof_dump_mtx: writes the whole profile to filename. */
 static bool
 prof_dump_file(const char *filename, bool leakcheck) {
@@ -1077,21 +1105,8 @@ prof_dump_file(const char *filename, bool leakcheck) {
 	prof_dump_flush();
 	close(prof_dump_fd);
 
-	if (leakcheck && all.curbytes != 0) {
-		/* Unsampled estimate, as jeprof computes it. */
-		double period = (double)((uint64_t)1 << lg);
-		double ratio = ((double)all.curbytes / (double)all.curobjs) /
-		    period;
-		double scale = 1.0 / (1.0 - exp(-ratio));
-		uint64_t bytes = (uint64_t)round((double)all.curbytes * scale);
-		uint64_t objs = (uint64_t)round((double)all.curobjs * scale);
-		malloc_printf("<jemalloc>: Leak approximation summary: ~%"PRIu64
-		    " byte%s, ~%"PRIu64" object%s, >= %zu context%s\n", bytes,
-		    bytes != 1 ? "s" : "", objs, objs != 1 ? "s" : "", ngctx,
-		    ngctx != 1 ? "s" : "");
-		malloc_printf("<jemalloc>: Run jeprof on \"%s\" for leak "
-		    "detail\n", filename);
-	}
+	if (leakcheck)
+		prof_leak_report(&all, ngctx, lg, filename);
 	return prof_dump_err;
 }
 
@@ -1189,24 +1204,8 @@ prof_fdump(void) {
 		malloc_mutex_lock(&prof_mtx);
 		prof_dump_sum_locked(&all, &ngctx);
 		malloc_mutex_unlock(&prof_mtx);
-		if (all.curbytes != 0) {
-			double period = (double)((uint64_t)1 << lg_prof_sample);
-			double ratio = ((double)all.curbytes /
-			    (double)all.curobjs) / period;
-			double scale = 1.0 / (1.0 - exp(-ratio));
-			uint64_t bytes = (uint64_t)round((double)all.curbytes *
-			    scale);
-			uint64_t objs = (uint64_t)round((double)all.curobjs *
-			    scale);
-			malloc_printf("<jemalloc>: Leak approximation summary: ~%"
-			    PRIu64" byte%s, ~%"PRIu64" object%s, >= %zu "
-			    "context%s\n", bytes, bytes != 1 ? "s" : "", objs,
-			    objs != 1 ? "s" : "", ngctx, ngctx != 1 ? "s" :
-			    "");
-			malloc_printf("<jemalloc>: Set prof_final:true (or "
-			    "call mallctl(\"prof.dump\")) and run jeprof on the "
-			    "dump for leak detail\n");
-		}
+		prof_leak_report(&all, ngctx, __atomic_load_n(&lg_prof_sample,
+		    __ATOMIC_RELAXED), NULL);
 	}
 	malloc_mutex_unlock(&prof_dump_mtx);
 	post_reentrancy(tsd);

@@ -93,6 +93,18 @@ void test_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 	}								\
 } while (0)
 
+/* Checks with a formatted message of their own: expectf(cond, fmt, ...)
+ * records a failure and goes on, assertf also leaves the test. */
+#define TEST_CHECKF_(kind, cond, ...) do {				\
+	if (!(cond)) {							\
+		test_fail_at(__FILE__, __LINE__, __VA_ARGS__);		\
+		if (kind)						\
+			test_leave();					\
+	}								\
+} while (0)
+#define expectf(cond, ...) TEST_CHECKF_(0, cond, __VA_ARGS__)
+#define assertf(cond, ...) TEST_CHECKF_(1, cond, __VA_ARGS__)
+
 #define expect_zu_eq(a, b, ...) TEST_CMP_(0, a, ==, b, "%zu", size_t, __VA_ARGS__)
 #define expect_zu_ne(a, b, ...) TEST_CMP_(0, a, !=, b, "%zu", size_t, __VA_ARGS__)
 #define expect_zu_le(a, b, ...) TEST_CMP_(0, a, <=, b, "%zu", size_t, __VA_ARGS__)

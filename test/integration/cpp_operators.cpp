@@ -52,15 +52,6 @@
 
 #include "test.h"
 
-#define CHECKF_(kind, cond, ...) do {					\
-	if (!(cond)) {							\
-		test_fail_at(__FILE__, __LINE__, __VA_ARGS__);		\
-		if (kind)						\
-			test_leave();					\
-	}								\
-} while (0)
-#define expectf(cond, ...) CHECKF_(0, cond, __VA_ARGS__)
-#define assertf(cond, ...) CHECKF_(1, cond, __VA_ARGS__)
 
 /* In a forked child: report without allocating and leave with status 1. */
 #define CCHECK(cond) do {						\

@@ -14,22 +14,6 @@
 
 #include "test.h"
 
-/*
- * Local check macros.  test.h's comparison macros put extra message
- * arguments before their own, so they are only used here with a plain
- * message; formatted messages go through expectf/assertf, and pointers
- * are compared as integers (test.h's *_ptr_* macros declare b_ as void).
- */
-#define CHECKF_(kind, cond, ...) do {					\
-	if (!(cond)) {							\
-		test_fail_at(__FILE__, __LINE__, __VA_ARGS__);		\
-		if (kind)						\
-			test_leave();					\
-	}								\
-} while (0)
-#define expectf(cond, ...) CHECKF_(0, cond, __VA_ARGS__)
-#define assertf(cond, ...) CHECKF_(1, cond, __VA_ARGS__)
-
 /* Hides a value from the optimizer so that calls are neither folded nor elided. */
 static size_t
 opaque(size_t x) {

@@ -934,6 +934,25 @@ TEST(test_leak) {
 	    "names the final dump: %s", text);
 	expect_true(dir_has(case_dir, ".f.heap"), "the final dump exists");
 	cleanup_dir();
+
+	/* prof_leak alone (it turns profiling on): the summary, and how to
+	 * get a dump, since none is written. */
+	expect_d_eq(run_scenario("leak", "prof_leak:true,lg_prof_sample:0,"
+	    "prof_prefix:%s/p"), 0, "leak without prof_final");
+	text[0] = '\0';
+	snprintf(path, sizeof(path), "%s/stderr", case_dir);
+	f = fopen(path, "r");
+	if (f != NULL) {
+		size_t n = fread(text, 1, sizeof(text) - 1, f);
+		text[n] = '\0';
+		fclose(f);
+	}
+	expect_ptr_not_null(strstr(text,
+	    "<jemalloc>: Leak approximation summary: ~"), "summary: %s", text);
+	expect_ptr_not_null(strstr(text, "Set prof_final:true"),
+	    "how to get the details: %s", text);
+	expect_false(dir_has(case_dir, ".heap"), "no dump without prof_final");
+	cleanup_dir();
 }
 
 int

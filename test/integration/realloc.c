@@ -14,21 +14,6 @@
 
 #include "test.h"
 
-/*
- * Local check macros.  test.h's comparison macros put extra message
- * arguments before their own, so formatted messages go through
- * expectf/assertf.
- */
-#define CHECKF_(kind, cond, ...) do {					\
-	if (!(cond)) {							\
-		test_fail_at(__FILE__, __LINE__, __VA_ARGS__);		\
-		if (kind)						\
-			test_leave();					\
-	}								\
-} while (0)
-#define expectf(cond, ...) CHECKF_(0, cond, __VA_ARGS__)
-#define assertf(cond, ...) CHECKF_(1, cond, __VA_ARGS__)
-
 static size_t
 opaque(size_t x) {
 	__asm__ volatile("" : "+r"(x));
