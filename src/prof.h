@@ -21,7 +21,13 @@
  * each thread that allocated from it has a tctx hanging off the gctx,
  * which counts the thread's live and (with prof_accum) cumulative sampled
  * objects and bytes.  prof.reset starts a new epoch: older tctxs keep
- * counting the frees of their objects but are left out of dumps.
+ * counting the frees of their objects but are left out of dumps.  A
+ * context whose last object is freed is kept for the site's next sample
+ * (up to 256 such, then they are swept).
+ *
+ * Backtraces start at the application frame (public functions pass down
+ * their return-address slot); in libgcc builds a cache of frame sizes
+ * learned from libgcc's walks stands in front of it (prof.c).
  *
  * Synchronization: prof_mtx ("prof") guards the table, every gctx, tctx
  * and tdata and their counters; prof_dump_mtx serialises dumps.  Neither
