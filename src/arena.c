@@ -29,9 +29,8 @@ static atomic_zu_t mem_limit_soft;
 static atomic_zu_t mem_limit_hard;
 /* Set while one thread purges for the soft limit; others go on. */
 static atomic_b_t mem_limit_purging;
-/* Threads inside arena_purge_all_arenas (walking arenas without ctl_mtx,
- * from the allocation path). */
-static unsigned arena_walkers;
+/* Threads walking the arena table without ctl_mtx (arena.h). */
+unsigned arena_walkers;
 
 size_t
 mem_limit_soft_get(void) {
@@ -45,29 +44,28 @@ mem_limit_hard_get(void) {
 
 void
 arena_purge_all_arenas(tsdn_t *tsdn) {
-	/* Registered as a walker: arena_destroy waits for us before it
-	 * frees an arena we may have loaded (see arena_walkers_wait). */
-	__atomic_fetch_add(&arena_walkers, 1, __ATOMIC_SEQ_CST);
+	arena_walk_begin();
 	unsigned n = atomic_load_u(&narenas_total, ATOMIC_ACQUIRE);
 	for (unsigned i = 0; i < n; i++) {
-		arena_t *arena = (arena_t *)atomic_load_p(&arenas[i],
-		    ATOMIC_SEQ_CST);
+		arena_t *arena = arena_walk_get(i);
 		if (arena != NULL)
 			arena_decay(tsdn, arena, false, true);
 	}
-	__atomic_fetch_sub(&arena_walkers, 1, __ATOMIC_SEQ_CST);
+	arena_walk_end();
 }
 
-/*
- * Called by arena_destroy after it cleared the arena's slot: waits until
- * no walker that may still hold the arena is running.  A walker that
- * registers after this saw zero loads the slot after it was cleared
- * (both sides are sequentially consistent), so it skips the arena.
- */
+/* arena_destroy, after clearing the slot: waits out the walkers that may
+ * still hold the arena (arena.h). */
 void
 arena_walkers_wait(void) {
 	while (__atomic_load_n(&arena_walkers, __ATOMIC_SEQ_CST) != 0)
 		sched_yield();
+}
+
+/* In a fork child only the forking thread exists, and it is not walking. */
+void
+arena_walkers_postfork_child(void) {
+	__atomic_store_n(&arena_walkers, 0, __ATOMIC_SEQ_CST);
 }
 
 /* Over the soft limit: purge everything purgeable, one thread at a time. */

@@ -169,7 +169,29 @@ void mem_limit_soft_set(tsdn_t *tsdn, size_t limit);
 void mem_limit_hard_set(tsdn_t *tsdn, size_t limit);
 /* Purges every dirty and muzzy page of every arena. */
 void arena_purge_all_arenas(tsdn_t *tsdn);
+/*
+ * Walking the arena table without ctl_mtx (memory-limit purges from the
+ * allocation path, background threads): between arena_walk_begin() and
+ * arena_walk_end(), an arena returned by arena_walk_get() stays valid;
+ * arena_destroy clears the slot, then waits for the walkers
+ * (arena_walkers_wait).  Both sides are sequentially consistent, so a
+ * walker that registers after the wait began loads the cleared slot.
+ */
+extern unsigned arena_walkers;
+static inline void
+arena_walk_begin(void) {
+	__atomic_fetch_add(&arena_walkers, 1, __ATOMIC_SEQ_CST);
+}
+static inline void
+arena_walk_end(void) {
+	__atomic_fetch_sub(&arena_walkers, 1, __ATOMIC_SEQ_CST);
+}
+static inline arena_t *
+arena_walk_get(unsigned ind) {
+	return (arena_t *)atomic_load_p(&arenas[ind], ATOMIC_SEQ_CST);
+}
 void arena_walkers_wait(void);
+void arena_walkers_postfork_child(void);
 extent_t *arena_extent_alloc_fresh_at(tsdn_t *tsdn, arena_t *arena,
     extent_hooks_t **r_extent_hooks, void *new_addr, size_t size, bool *zero,
     bool *commit);

@@ -23,11 +23,6 @@ typedef struct {
 	/* Synchronization: mtx, except indefinite_sleep (a racy hint read
 	 * by application threads before they take mtx). */
 	malloc_mutex_t mtx;
-	/* Held by the worker for a whole pass over its arenas, and by
-	 * background_thread_pause_all() so that an arena being destroyed is
-	 * never in the middle of a pass (a plain pthread mutex: always the
-	 * outermost lock, outside the witness ranks). */
-	pthread_mutex_t run_mtx;
 	pthread_cond_t cond;
 	pthread_t thread;
 	bg_state_t state;
@@ -94,15 +89,16 @@ bg_thread_entry(void *arg) {
 			nworkers = 1;
 		malloc_mutex_unlock(&info->mtx);
 
-		pthread_mutex_lock(&info->run_mtx);
+		/* A walker, so that arena_destroy waits for the pass. */
+		arena_walk_begin();
 		unsigned n = atomic_load_u(&narenas_total, ATOMIC_ACQUIRE);
 		for (unsigned i = info->ind; i < n; i += (unsigned)nworkers) {
-			arena_t *arena = arena_get_from_ind(i);
+			arena_t *arena = arena_walk_get(i);
 			if (arena != NULL)
 				arena_decay(tsdn, arena, true, false);
 		}
 		uint64_t sleep = bg_interval_ns(tsdn, info->ind, nworkers);
-		pthread_mutex_unlock(&info->run_mtx);
+		arena_walk_end();
 
 		malloc_mutex_lock(&info->mtx);
 		info->nruns++;
@@ -246,18 +242,6 @@ background_thread_wakeup_early(unsigned arena_ind, size_t npages) {
 }
 
 void
-background_thread_pause_all(void) {
-	for (size_t i = 0; i < bg_capacity; i++)
-		pthread_mutex_lock(&bg_infos[i].run_mtx);
-}
-
-void
-background_thread_resume_all(void) {
-	for (size_t i = bg_capacity; i > 0; i--)
-		pthread_mutex_unlock(&bg_infos[i - 1].run_mtx);
-}
-
-void
 background_thread_stats_read(size_t *num_threads, uint64_t *num_runs,
     uint64_t *run_interval_ns) {
 	uint64_t runs = 0, sleep = 0;
@@ -284,7 +268,6 @@ background_thread_postfork_child(void) {
 		__atomic_store_n(&bg_infos[i].indefinite_sleep, false,
 		    __ATOMIC_RELAXED);
 		bg_infos[i].npages_new = 0;
-		pthread_mutex_init(&bg_infos[i].run_mtx, NULL);
 		pthread_cond_init(&bg_infos[i].cond, NULL);
 	}
 	bg_nthreads = 0;
@@ -313,7 +296,6 @@ background_thread_boot(void) {
 		if (malloc_mutex_init(&bg_infos[i].mtx, "background_thread_info",
 		    WITNESS_RANK_BACKGROUND_THREAD))
 			return true;
-		pthread_mutex_init(&bg_infos[i].run_mtx, NULL);
 		pthread_cond_init(&bg_infos[i].cond, NULL);
 		bg_infos[i].state = bg_state_stopped;
 	}

@@ -39,8 +39,6 @@ bool background_threads_disable(tsd_t *tsd);
 /* Makes the worker of arena ind re-plan its sleep soon (new dirty pages). */
 void background_thread_wakeup_early(unsigned arena_ind, size_t npages);
 /* Keep every worker out of its arenas (between passes) until resumed. */
-void background_thread_pause_all(void);
-void background_thread_resume_all(void);
 size_t background_thread_max_get(void);
 bool background_thread_max_set(tsd_t *tsd, size_t max);
 /* stats.background_thread.* */

@@ -1479,29 +1479,30 @@ max_background_threads_ctl(CTL_ARGS) {
 	return 0;
 }
 
-/* mem_limit.*: an extension (see doc/deviations.md). */
+/* mem_limit.*: an extension (see doc/deviations.md).  Both limits read
+ * the old value and set the new one alike. */
 static int
-mem_limit_soft_ctl(CTL_ARGS) {
-	size_t old = mem_limit_soft_get();
+mem_limit_rw(CTL_ARGS, size_t (*get)(void), void (*set)(tsdn_t *, size_t)) {
+	size_t old = get();
 	if (newp != NULL) {
 		size_t v;
 		WRITE(v, size_t);
-		mem_limit_soft_set(tsd_tsdn(tsd), v);
+		set(tsd_tsdn(tsd), v);
 	}
 	READ(old, size_t);
 	return 0;
 }
 
 static int
+mem_limit_soft_ctl(CTL_ARGS) {
+	return mem_limit_rw(tsd, mib, miblen, oldp, oldlenp, newp, newlen,
+	    mem_limit_soft_get, mem_limit_soft_set);
+}
+
+static int
 mem_limit_hard_ctl(CTL_ARGS) {
-	size_t old = mem_limit_hard_get();
-	if (newp != NULL) {
-		size_t v;
-		WRITE(v, size_t);
-		mem_limit_hard_set(tsd_tsdn(tsd), v);
-	}
-	READ(old, size_t);
-	return 0;
+	return mem_limit_rw(tsd, mib, miblen, oldp, oldlenp, newp, newlen,
+	    mem_limit_hard_get, mem_limit_hard_set);
 }
 
 CTL_RO(mem_limit_footprint, extent_footprint_get(), size_t)

@@ -146,17 +146,15 @@ arena_destroy(tsd_t *tsd, arena_t *arena) {
 	ctl_mtx_lock();
 	ctl_arena_destroyed_merge_locked(tsd_tsdn(tsd), arena);
 	unsigned ind = arena->ind;
-	/* No background thread may be inside the arena as it goes away. */
-	background_thread_pause_all();
 	/* Under arenas_lock: its mutexes leave the fork registry. */
 	malloc_mutex_lock(&arenas_lock);
 	atomic_store_p(&arenas[ind], NULL, ATOMIC_SEQ_CST);
-	/* Memory-limit purges walk the arenas without ctl_mtx. */
+	/* Background threads and memory-limit purges walk the arenas
+	 * without ctl_mtx: none may be inside this one as it goes away. */
 	arena_walkers_wait();
 	arena_destroy_final(tsd, arena);
 	arenas_destroyed[narenas_destroyed++] = ind;
 	malloc_mutex_unlock(&arenas_lock);
-	background_thread_resume_all();
 	ctl_mtx_unlock();
 	return false;
 }
@@ -1495,6 +1493,7 @@ jemalloc_postfork_child(void) {
 	if (!malloc_initialized())
 		return;
 	malloc_mutex_postfork_child_all();
+	arena_walkers_postfork_child();
 	background_thread_postfork_child();
 	tsd_t *tsd = tsd_fetch();
 	tcache_postfork_child(tsd);

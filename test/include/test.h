@@ -93,6 +93,31 @@ void test_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 	}								\
 } while (0)
 
+/*
+ * CHECK(cond, fmt, ...): records a failure and goes on, but leaves the
+ * test after 20 (check_nfail counts them; the harness resets it before
+ * each test).  CCHECK(cond[, fmt, ...]): in a forked child, reports the
+ * condition (and the message) without allocating and exits with 1.
+ */
+extern unsigned check_nfail;
+#define CHECK(cond, ...) do {						\
+	if (!(cond)) {							\
+		test_fail_at(__FILE__, __LINE__, __VA_ARGS__);		\
+		if (++check_nfail >= 20) {				\
+			test_msg("too many failures, leaving test\n");	\
+			test_leave();					\
+		}							\
+	}								\
+} while (0)
+#define CCHECK(cond, ...) do {						\
+	if (!(cond)) {							\
+		test_msg("%s:%d: child: check failed: %s\n", __FILE__,	\
+		    __LINE__, #cond);					\
+		test_note(" " __VA_ARGS__);				\
+		_exit(1);						\
+	}								\
+} while (0)
+
 /* Checks with a formatted message of their own: expectf(cond, fmt, ...)
  * records a failure and goes on, assertf also leaves the test. */
 #define TEST_CHECKF_(kind, cond, ...) do {				\

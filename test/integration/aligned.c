@@ -12,35 +12,9 @@
 #include <jemalloc/jemalloc.h>
 
 #include "test.h"
+#include "test_alloc.h"
 
 #define MAX_ALIGN ((size_t)8 << 20)
-
-static size_t
-opaque(size_t x) {
-	__asm__ volatile("" : "+r"(x));
-	return x;
-}
-
-static void *
-escape(void *p) {
-	__asm__ volatile("" : : "r"(p) : "memory");
-	return p;
-}
-
-static bool
-library_is_prefixed(void) {
-	/* Only an unprefixed build exports plain "mallocx". */
-	return dlsym(RTLD_DEFAULT, "mallocx") == NULL ||
-	    dlsym(RTLD_DEFAULT, "je_malloc") != NULL;
-}
-
-static bool
-in_jemalloc(void *fn) {
-	Dl_info info;
-	if (fn == NULL || dladdr(fn, &info) == 0 || info.dli_fname == NULL)
-		return false;
-	return strstr(info.dli_fname, "libjemalloc") != NULL;
-}
 
 /*
  * Checks a block returned for a request of size bytes at the given

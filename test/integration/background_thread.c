@@ -57,26 +57,6 @@
 #define KiB ((size_t)1 << 10)
 #define MiB ((size_t)1 << 20)
 
-static unsigned check_nfail;
-#define CHECK(cond, ...) do {						\
-	if (!(cond)) {							\
-		test_fail_at(__FILE__, __LINE__, __VA_ARGS__);		\
-		if (++check_nfail >= 20) {				\
-			test_msg("too many failures, leaving test\n");	\
-			test_leave();					\
-		}							\
-	}								\
-} while (0)
-
-/* In a child: report and leave with status 1. */
-#define CCHECK(cond) do {						\
-	if (!(cond)) {							\
-		test_msg("%s:%d: child: check failed: %s\n", __FILE__,	\
-		    __LINE__, #cond);					\
-		_exit(1);						\
-	}								\
-} while (0)
-
 /* --- a slow madvise on request ------------------------------------------- */
 
 /*
@@ -284,7 +264,6 @@ bg_off(void) {
 /* --- tests ------------------------------------------------------------------ */
 
 TEST(on_off_on) {
-	check_nfail = 0;
 	bool opt = true;
 	size_t sz = sizeof(opt);
 	assert_d_eq(mallctl("opt.background_thread", &opt, &sz, NULL, 0), 0,
@@ -340,7 +319,6 @@ TEST(on_off_on) {
 }
 
 TEST(num_runs_grow) {
-	check_nfail = 0;
 	if (!stats_on())
 		test_skip("no stats");
 	unsigned ind = arena_make(400, 400);
@@ -376,7 +354,6 @@ TEST(num_runs_grow) {
 }
 
 TEST(idle_purge) {
-	check_nfail = 0;
 	if (!stats_on())
 		test_skip("no stats");
 	unsigned ind = arena_make(200, 200);
@@ -409,7 +386,6 @@ TEST(idle_purge) {
 }
 
 TEST(no_idle_purge_without_threads) {
-	check_nfail = 0;
 	if (!stats_on())
 		test_skip("no stats");
 	CHECK(!bg_get(), "threads on");
@@ -433,7 +409,6 @@ TEST(no_idle_purge_without_threads) {
 }
 
 TEST(max_threads) {
-	check_nfail = 0;
 	size_t max0 = 0, sz = sizeof(max0);
 	assert_d_eq(mallctl("max_background_threads", &max0, &sz, NULL, 0), 0,
 	    "");
@@ -495,7 +470,6 @@ TEST(max_threads) {
  * jemalloc 5.3 releases them in about 0.2 s here.
  */
 TEST(timed_sleep_wakeup) {
-	check_nfail = 0;
 	if (!stats_on())
 		test_skip("no stats");
 	size_t max0 = 0, sz = sizeof(max0), one = 1;
@@ -567,7 +541,6 @@ destroy_child(void) {
 }
 
 TEST(destroy_while_purging) {
-	check_nfail = 0;
 	fflush(NULL);
 	pid_t pid = fork();
 	assert_true(pid >= 0, "fork");
@@ -632,7 +605,6 @@ fork_child_body(void) {
 }
 
 TEST(fork_child) {
-	check_nfail = 0;
 	CHECK(purge_all() == 0, "purge");
 	CHECK(bg_set(true) == 0, "on");
 	size_t n0 = stats_on() ? num_threads() : 1;

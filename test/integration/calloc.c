@@ -11,39 +11,7 @@
 #include <jemalloc/jemalloc.h>
 
 #include "test.h"
-
-static size_t
-opaque(size_t x) {
-	__asm__ volatile("" : "+r"(x));
-	return x;
-}
-
-static void *
-escape(void *p) {
-	__asm__ volatile("" : : "r"(p) : "memory");
-	return p;
-}
-
-static size_t
-gen_classes(size_t *out, size_t max_n, size_t limit) {
-	size_t n = 0;
-	static const size_t first[] = {8, 16, 32, 48, 64};
-	for (size_t i = 0; i < sizeof(first) / sizeof(first[0]); i++) {
-		if (first[i] > limit || n == max_n)
-			return n;
-		out[n++] = first[i];
-	}
-	for (unsigned k = 6; k < 62; k++) {
-		size_t d = (size_t)1 << (k - 2);
-		for (size_t i = 1; i <= 4; i++) {
-			size_t c = ((size_t)1 << k) + i * d;
-			if (c > limit || n == max_n)
-				return n;
-			out[n++] = c;
-		}
-	}
-	return n;
-}
+#include "test_alloc.h"
 
 /* Offset of the first non-zero byte, or SIZE_MAX. */
 static size_t

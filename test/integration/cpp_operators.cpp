@@ -51,34 +51,16 @@
 #include <jemalloc/jemalloc.h>
 
 #include "test.h"
+#include "test_alloc.h"
 
-
-/* In a forked child: report without allocating and leave with status 1. */
-#define CCHECK(cond) do {						\
-	if (!(cond)) {							\
-		test_msg("%s:%d: child: check failed: %s\n", __FILE__,	\
-		    __LINE__, #cond);					\
-		_exit(1);						\
-	}								\
-} while (0)
 
 #define KiB ((size_t)1 << 10)
 #define MiB ((size_t)1 << 20)
 /* No size class holds this; an mmap of it fails too. */
 #define ABSURD (SIZE_MAX - 4 * KiB)
 
-/* Keeps the compiler from pairing up and removing new and delete. */
-static void *
-escape(void *p) {
-	__asm__ volatile("" : : "r"(p) : "memory");
-	return p;
-}
-
-static size_t
-opaque(size_t x) {
-	__asm__ volatile("" : "+r"(x));
-	return x;
-}
+/* escape() (test_alloc.h) also keeps the compiler from pairing up and
+ * removing new and delete. */
 
 /* --- thread counters ------------------------------------------------------- */
 
@@ -118,8 +100,9 @@ config_bool(const char *name) {
 	return mallctl(name, &v, &sz, NULL, 0) == 0 && v;
 }
 
+/* A sparse pattern (every 509th byte and the last), checked by intact(). */
 static void
-fill(void *p, size_t size, unsigned char seed) {
+mark(void *p, size_t size, unsigned char seed) {
 	if (size == 0)
 		return;
 	unsigned char *c = static_cast<unsigned char *>(p);
@@ -215,7 +198,7 @@ TEST(sizes) {
 				expectf(a1 - a0 == usize, "form %d, size %zu: "
 				    "allocated +%" PRIu64 ", not %zu", form,
 				    size, a1 - a0, usize);
-			fill(p, size, (unsigned char)(i * 4 + form));
+			mark(p, size, (unsigned char)(i * 4 + form));
 			expectf(intact(p, size, (unsigned char)(i * 4 + form)),
 			    "form %d, size %zu: contents lost", form, size);
 			uint64_t d0 = deallocated();
@@ -237,7 +220,7 @@ TEST(sizes) {
 	for (size_t i = 0; i < 2000; i++) {
 		size_t size = 1 + (i * 37) % 3000;
 		live[i] = ::operator new(size);
-		fill(live[i], size, (unsigned char)i);
+		mark(live[i], size, (unsigned char)i);
 	}
 	for (size_t i = 0; i < 2000; i++) {
 		size_t size = 1 + (i * 37) % 3000;
@@ -707,7 +690,7 @@ TEST(aligned) {
 					    "align %zu size %zu form %d: +%"
 					    PRIu64, al, size, form,
 					    allocated() - a0);
-				fill(p, size, (unsigned char)(al + form));
+				mark(p, size, (unsigned char)(al + form));
 				expectf(intact(p, size,
 				    (unsigned char)(al + form)),
 				    "align %zu size %zu: contents lost", al,
@@ -782,7 +765,7 @@ worker(void *arg) {
 			if (slot[k] == NULL)
 				return (void *)2;
 			slot_size[k] = size;
-			fill(slot[k], size, (unsigned char)k);
+			mark(slot[k], size, (unsigned char)k);
 		}
 	}
 	for (size_t k = 0; k < NSLOTS; k++)

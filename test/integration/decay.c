@@ -47,17 +47,6 @@
 #define KiB ((size_t)1 << 10)
 #define MiB ((size_t)1 << 20)
 
-static unsigned check_nfail;
-#define CHECK(cond, ...) do {						\
-	if (!(cond)) {							\
-		test_fail_at(__FILE__, __LINE__, __VA_ARGS__);		\
-		if (++check_nfail >= 20) {				\
-			test_msg("too many failures, leaving test\n");	\
-			test_leave();					\
-		}							\
-	}								\
-} while (0)
-
 /* --- helpers -------------------------------------------------------------- */
 
 static size_t page_size;
@@ -238,18 +227,9 @@ ticks(unsigned ind, unsigned n) {
 	}
 }
 
-#define CCHECK(cond) do {						\
-	if (!(cond)) {							\
-		test_msg("%s:%d: child: check failed: %s\n", __FILE__,	\
-		    __LINE__, #cond);					\
-		_exit(1);						\
-	}								\
-} while (0)
-
 /* --- tests ------------------------------------------------------------------ */
 
 TEST(decay_zero) {
-	check_nfail = 0;
 	need_stats();
 	unsigned ind = arena_new(0, 10000);
 	CHECK(get_decay("arena.%u.dirty_decay_ms", ind) == 0, "read back");
@@ -278,7 +258,6 @@ TEST(decay_zero) {
 }
 
 TEST(decay_never) {
-	check_nfail = 0;
 	need_stats();
 	unsigned ind = arena_new(-1, -1);
 	CHECK(get_decay("arena.%u.dirty_decay_ms", ind) == -1, "read back");
@@ -306,7 +285,6 @@ TEST(decay_never) {
 }
 
 TEST(decay_short) {
-	check_nfail = 0;
 	need_stats();
 	unsigned ind = arena_new(200, 200);
 	epoch_bump();
@@ -357,7 +335,6 @@ TEST(decay_short) {
 }
 
 TEST(decay_vs_purge) {
-	check_nfail = 0;
 	need_stats();
 	/* Muzzy pages first: a short dirty curve into a muzzy curve that
 	 * never runs. */
@@ -405,7 +382,6 @@ TEST(decay_vs_purge) {
 }
 
 TEST(purge_all_arenas) {
-	check_nfail = 0;
 	need_stats();
 	unsigned a = arena_new(-1, -1), b = arena_new(-1, -1);
 	alloc_free_large(a, 8, 64 * KiB);
@@ -444,7 +420,6 @@ TEST(purge_all_arenas) {
 }
 
 TEST(arenas_default) {
-	check_nfail = 0;
 	ssize_t dirty0 = -7, muzzy0 = -7;
 	size_t sz = sizeof(ssize_t);
 	assert_d_eq(mallctl("arenas.dirty_decay_ms", &dirty0, &sz, NULL, 0),
@@ -500,7 +475,6 @@ TEST(arenas_default) {
 }
 
 TEST(invalid_values) {
-	check_nfail = 0;
 	unsigned ind = arena_new(5000, 6000);
 	const ssize_t bad[] = {-2, -1000, (ssize_t)(((uint64_t)1 << 62))};
 	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {

@@ -11,92 +11,17 @@
 #include <jemalloc/jemalloc.h>
 
 #include "test.h"
+#include "test_alloc.h"
 
 #define LARGE_MAXCLASS ((size_t)0x7000000000000000ULL)
 #define SMALL_MAXCLASS ((size_t)14336)
 #define LARGE_MINCLASS ((size_t)16384)
 #define MAX_TEST_SIZE ((size_t)8 << 20)
 
-static size_t
-opaque(size_t x) {
-	__asm__ volatile("" : "+r"(x));
-	return x;
-}
-
 static int
 opaque_i(int x) {
 	__asm__ volatile("" : "+r"(x));
 	return x;
-}
-
-static void *
-escape(void *p) {
-	__asm__ volatile("" : : "r"(p) : "memory");
-	return p;
-}
-
-static size_t
-gen_classes(size_t *out, size_t max_n, size_t limit) {
-	size_t n = 0;
-	static const size_t first[] = {8, 16, 32, 48, 64};
-	for (size_t i = 0; i < sizeof(first) / sizeof(first[0]); i++) {
-		if (first[i] > limit || n == max_n)
-			return n;
-		out[n++] = first[i];
-	}
-	for (unsigned k = 6; k < 62; k++) {
-		size_t d = (size_t)1 << (k - 2);
-		for (size_t i = 1; i <= 4; i++) {
-			size_t c = ((size_t)1 << k) + i * d;
-			if (c > limit || n == max_n)
-				return n;
-			out[n++] = c;
-		}
-	}
-	return n;
-}
-
-static uint64_t
-mix64(uint64_t x) {
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdULL;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ULL;
-	x ^= x >> 33;
-	return x;
-}
-
-static void
-fill(void *p, size_t n, uint64_t seed) {
-	unsigned char *b = p;
-	size_t i = 0;
-	for (; i + 8 <= n; i += 8) {
-		uint64_t w = mix64(seed + (i >> 3));
-		memcpy(b + i, &w, 8);
-	}
-	for (; i < n; i++) {
-		uint64_t w = mix64(seed + (i >> 3));
-		b[i] = ((unsigned char *)&w)[i & 7];
-	}
-}
-
-static size_t
-check(const void *p, size_t n, uint64_t seed) {
-	const unsigned char *b = p;
-	for (size_t i = 0; i < n; i++) {
-		if ((i & 7) == 0 && i + 8 <= n) {
-			uint64_t w = mix64(seed + (i >> 3)), v;
-			memcpy(&v, b + i, 8);
-			if (v == w) {
-				i += 7;
-				continue;
-			}
-		}
-		uint64_t w = mix64(seed + (i >> 3));
-		if (b[i] != ((unsigned char *)&w)[i & 7])
-			return i;
-	}
-	return SIZE_MAX;
 }
 
 /* Offset of the first byte in [from, to) that differs from v, or SIZE_MAX. */

@@ -56,27 +56,6 @@
 #define KiB ((size_t)1 << 10)
 #define MiB ((size_t)1 << 20)
 
-static unsigned check_nfail;
-#define CHECK(cond, ...) do {						\
-	if (!(cond)) {							\
-		test_fail_at(__FILE__, __LINE__, __VA_ARGS__);		\
-		if (++check_nfail >= 20) {				\
-			test_msg("too many failures, leaving test\n");	\
-			test_leave();					\
-		}							\
-	}								\
-} while (0)
-
-/* In a child: report (without allocating) and leave with status 1. */
-#define CCHECK(cond, ...) do {						\
-	if (!(cond)) {							\
-		test_msg("%s:%d: child: check failed: %s\n", __FILE__,	\
-		    __LINE__, #cond);					\
-		test_note(" " __VA_ARGS__);				\
-		_exit(1);						\
-	}								\
-} while (0)
-
 /*
  * Metadata (base blocks, counted whole when they are mapped) is not
  * checked against the hard limit, so the footprint can pass it by that
@@ -269,7 +248,6 @@ at_the_limit(unsigned n, size_t hard) {
 /* --- tests ------------------------------------------------------------------ */
 
 TEST(ctl_read_write) {
-	check_nfail = 0;
 	CHECK(get_zu("mem_limit.soft") == 0, "soft %zu", get_zu("mem_limit.soft"));
 	CHECK(get_zu("mem_limit.hard") == 0, "hard %zu", get_zu("mem_limit.hard"));
 	CHECK(get_zu("opt.mem_limit_soft") == 0, "opt soft");
@@ -363,7 +341,6 @@ hard_ctl_child(void) {
 }
 
 TEST(hard_ctl) {
-	check_nfail = 0;
 	expect_d_eq(run_forked(hard_ctl_child), 0, "child exit status");
 }
 
@@ -440,7 +417,6 @@ hard_threads_child(void) {
 }
 
 TEST(hard_threads) {
-	check_nfail = 0;
 	expect_d_eq(run_forked(hard_threads_child), 0, "child exit status");
 }
 
@@ -537,12 +513,10 @@ small_child(void) {
 }
 
 TEST(small_objects) {
-	check_nfail = 0;
 	expect_d_eq(run_forked(small_child), 0, "child exit status");
 }
 
 TEST(soft_ctl) {
-	check_nfail = 0;
 	if (!stats_on())
 		test_skip("no stats");
 	unsigned ind = arena_make(-1);

@@ -33,14 +33,6 @@
 
 #define CHILD_SKIP 77
 
-#define CCHECK(cond) do {						\
-	if (!(cond)) {							\
-		fprintf(stderr, "%s:%d: child: check failed: %s\n",	\
-		    __FILE__, __LINE__, #cond);				\
-		_exit(1);						\
-	}								\
-} while (0)
-
 static void
 expect_child(const char *mode, const char *conf) {
 	int r = test_run_self("mem_sources", mode, conf);

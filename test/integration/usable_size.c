@@ -10,18 +10,7 @@
 #include <jemalloc/jemalloc.h>
 
 #include "test.h"
-
-static size_t
-opaque(size_t x) {
-	__asm__ volatile("" : "+r"(x));
-	return x;
-}
-
-static void *
-escape(void *p) {
-	__asm__ volatile("" : : "r"(p) : "memory");
-	return p;
-}
+#include "test_alloc.h"
 
 /* Facts §5.2 (36 small bins) and §5.3 (first large classes). */
 static const size_t table_classes[40] = {
@@ -30,27 +19,6 @@ static const size_t table_classes[40] = {
 	4096, 5120, 6144, 7168, 8192, 10240, 12288, 14336,
 	16384, 20480, 24576, 28672,
 };
-
-static size_t
-gen_classes(size_t *out, size_t max_n, size_t limit) {
-	size_t n = 0;
-	static const size_t first[] = {8, 16, 32, 48, 64};
-	for (size_t i = 0; i < sizeof(first) / sizeof(first[0]); i++) {
-		if (first[i] > limit || n == max_n)
-			return n;
-		out[n++] = first[i];
-	}
-	for (unsigned k = 6; k < 62; k++) {
-		size_t d = (size_t)1 << (k - 2);
-		for (size_t i = 1; i <= 4; i++) {
-			size_t c = ((size_t)1 << k) + i * d;
-			if (c > limit || n == max_n)
-				return n;
-			out[n++] = c;
-		}
-	}
-	return n;
-}
 
 TEST(usable_size_null) {
 	expect_zu_eq(malloc_usable_size(NULL), 0, "malloc_usable_size(NULL)");

@@ -54,6 +54,8 @@ test_note(const char *fmt, ...) {
 		test_msg("    %s\n", m);
 }
 
+unsigned check_nfail;
+
 void
 test_figure(const char *name, unsigned long long value) {
 	fflush(stdout);
@@ -101,6 +103,7 @@ test_run_cases(const char *binary, const test_case_t *cases) {
 	for (const test_case_t *volatile c = cases; c->name != NULL; c++) {
 		jmp_buf jb;
 		test_status = 0;
+		check_nfail = 0;
 		test_current = c->name;
 		test_jmp = &jb;
 		if (setjmp(jb) == 0)

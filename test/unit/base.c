@@ -17,17 +17,6 @@
 #include <sys/mman.h>
 
 
-static unsigned check_nfail;
-#define CHECK(cond, ...) do {						\
-	if (!(cond)) {							\
-		test_fail_at(__FILE__, __LINE__, __VA_ARGS__);		\
-		if (++check_nfail >= 20) {				\
-			test_msg("too many failures, leaving test\n");	\
-			test_leave();					\
-		}							\
-	}								\
-} while (0)
-
 #define MiB ((size_t)1 << 20)
 
 static tsdn_t *
@@ -82,7 +71,6 @@ count_nonzero(const void *p, size_t n) {
 }
 
 TEST(test_b0_alignment_zeroed) {
-	check_nfail = 0;
 	tsdn_t *tsdn = get_tsdn();
 	base_t *b0 = b0get();
 	assert_ptr_not_null(b0, "no b0");
@@ -140,7 +128,6 @@ pattern(unsigned i, size_t k) {
 }
 
 TEST(test_b0_random_no_overlap) {
-	check_nfail = 0;
 	tsdn_t *tsdn = get_tsdn();
 	base_t *b0 = b0get();
 	stats_t prev = get_stats(b0);
@@ -210,7 +197,6 @@ any_mapped(void *p, size_t size) {
 }
 
 TEST(test_fresh_base_blocks) {
-	check_nfail = 0;
 	tsdn_t *tsdn = get_tsdn();
 	base_t *base = base_new(tsdn, 4000,
 	    (extent_hooks_t *)&extent_hooks_default);
@@ -294,7 +280,6 @@ TEST(test_fresh_base_blocks) {
 }
 
 TEST(test_base_delete_releases) {
-	check_nfail = 0;
 	tsdn_t *tsdn = get_tsdn();
 	base_t *base = base_new(tsdn, 4001,
 	    (extent_hooks_t *)&extent_hooks_default);

@@ -8,17 +8,6 @@
 #include "test.h"
 
 
-static unsigned check_nfail;
-#define CHECK(cond, ...) do {						\
-	if (!(cond)) {							\
-		test_fail_at(__FILE__, __LINE__, __VA_ARGS__);		\
-		if (++check_nfail >= 20) {				\
-			test_msg("too many failures, leaving test\n");	\
-			test_leave();					\
-		}							\
-	}								\
-} while (0)
-
 static const size_t test_nbits[] = {1, 2, 63, 64, 65, 127, 128, 200, 511,
     512};
 #define NTEST_NBITS (sizeof(test_nbits) / sizeof(test_nbits[0]))
@@ -66,7 +55,6 @@ check_against_ref(const bitmap_t *bm, const bitmap_info_t *bi,
 }
 
 TEST(test_info_init) {
-	check_nfail = 0;
 	for (unsigned t = 0; t < NTEST_NBITS; t++) {
 		size_t nbits = test_nbits[t];
 		bitmap_info_t bi;
@@ -84,7 +72,6 @@ TEST(test_info_init) {
 }
 
 TEST(test_init_empty_and_full) {
-	check_nfail = 0;
 	for (unsigned t = 0; t < NTEST_NBITS; t++) {
 		size_t nbits = test_nbits[t];
 		bitmap_info_t bi;
@@ -130,7 +117,6 @@ TEST(test_init_empty_and_full) {
 }
 
 TEST(test_sfu_in_order) {
-	check_nfail = 0;
 	for (unsigned t = 0; t < NTEST_NBITS; t++) {
 		size_t nbits = test_nbits[t];
 		bitmap_info_t bi;
@@ -159,7 +145,6 @@ TEST(test_sfu_in_order) {
 }
 
 TEST(test_unset_then_sfu_reuses_lowest) {
-	check_nfail = 0;
 	for (unsigned t = 0; t < NTEST_NBITS; t++) {
 		size_t nbits = test_nbits[t];
 		bitmap_info_t bi;
@@ -202,7 +187,6 @@ TEST(test_unset_then_sfu_reuses_lowest) {
 }
 
 TEST(test_random_against_reference) {
-	check_nfail = 0;
 	for (unsigned t = 0; t < NTEST_NBITS; t++) {
 		size_t nbits = test_nbits[t];
 		bitmap_info_t bi;

@@ -28,17 +28,6 @@
 
 #include <string.h>
 
-static unsigned check_nfail;
-#define CHECK(cond, ...) do {						\
-	if (!(cond)) {							\
-		test_fail_at(__FILE__, __LINE__, __VA_ARGS__);		\
-		if (++check_nfail >= 20) {				\
-			test_msg("too many failures, leaving test\n");	\
-			test_leave();					\
-		}							\
-	}								\
-} while (0)
-
 #define H_ONE ((uint64_t)1 << SMOOTHSTEP_BFP)
 #define NSTEPS SMOOTHSTEP_NSTEPS
 
@@ -83,7 +72,6 @@ advance_one(decay_t *d, size_t current_npages) {
 }
 
 TEST(smootherstep_table) {
-	check_nfail = 0;
 	decay_boot();
 	decay_boot();	/* idempotent */
 
@@ -128,7 +116,6 @@ TEST(smootherstep_table) {
 }
 
 TEST(advance_deadline) {
-	check_nfail = 0;
 	decay_boot();
 	/* 2000 ms: 10 ms epochs. */
 	const uint64_t t0 = 1000;
@@ -182,7 +169,6 @@ TEST(advance_deadline) {
 }
 
 TEST(backlog_shift_and_limit) {
-	check_nfail = 0;
 	decay_boot();
 	decay_t *d = decay_at(10000, 5000);	/* 50 ms epochs */
 	const size_t n = 100000;
@@ -260,7 +246,6 @@ TEST(backlog_shift_and_limit) {
 }
 
 TEST(clock_backwards) {
-	check_nfail = 0;
 	decay_boot();
 	const uint64_t t0 = 1000000;
 	decay_t *d = decay_at(1000, t0);	/* 5 ms epochs */
@@ -299,7 +284,6 @@ TEST(clock_backwards) {
 }
 
 TEST(ns_until_purge) {
-	check_nfail = 0;
 	decay_boot();
 	decay_t *d = &test_decay;
 	memset(d, 0, sizeof(*d));

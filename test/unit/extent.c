@@ -16,17 +16,6 @@
 #include "test.h"
 
 
-static unsigned check_nfail;
-#define CHECK(cond, ...) do {						\
-	if (!(cond)) {							\
-		test_fail_at(__FILE__, __LINE__, __VA_ARGS__);		\
-		if (++check_nfail >= 20) {				\
-			test_msg("too many failures, leaving test\n");	\
-			test_leave();					\
-		}							\
-	}								\
-} while (0)
-
 static tsdn_t *
 get_tsdn(void) {
 	return tsd_tsdn(tsd_fetch());
@@ -96,7 +85,6 @@ check_unregistered(const void *addr) {
 }
 
 TEST(test_alloc_wrapper) {
-	check_nfail = 0;
 	const unsigned szinds[] = {NSIZES, sz_size2index(8 * PAGE)};
 	for (unsigned i = 0; i < 2; i++) {
 		bool zero;
@@ -144,7 +132,6 @@ TEST(test_alloc_wrapper) {
 }
 
 TEST(test_split_merge) {
-	check_nfail = 0;
 	tsdn_t *tsdn = get_tsdn();
 	arena_t *arena = get_arena();
 	extent_hooks_t *hooks = NULL;
@@ -216,7 +203,6 @@ bytes_are(const void *p, unsigned char c, size_t n) {
 }
 
 TEST(test_dirty_reuse) {
-	check_nfail = 0;
 	tsdn_t *tsdn = get_tsdn();
 	arena_t *arena = get_arena();
 	extent_hooks_t *hooks = NULL;
@@ -308,7 +294,6 @@ TEST(test_dirty_reuse) {
 }
 
 TEST(test_alignment) {
-	check_nfail = 0;
 	for (size_t align = PAGE; align <= ((size_t)4 << 20); align <<= 1) {
 		bool zero;
 		extent_t *e = alloc_extent(8 * PAGE, align, NSIZES, &zero);
@@ -370,7 +355,6 @@ is_quantized(size_t size) {
 }
 
 TEST(test_size_quantize) {
-	check_nfail = 0;
 	const size_t max = (size_t)16 << 20;
 	size_t prev_floor = 0, prev_ceil = 0;
 	size_t want_floor = 0;
@@ -414,7 +398,6 @@ TEST(test_size_quantize) {
 }
 
 TEST(test_purge_all) {
-	check_nfail = 0;
 	tsdn_t *tsdn = get_tsdn();
 	arena_t *arena = get_arena();
 	extent_hooks_t *hooks = NULL;

@@ -14,17 +14,6 @@
 #include <stdlib.h>
 
 
-static unsigned check_nfail;
-#define CHECK(cond, ...) do {						\
-	if (!(cond)) {							\
-		test_fail_at(__FILE__, __LINE__, __VA_ARGS__);		\
-		if (++check_nfail >= 20) {				\
-			test_msg("too many failures, leaving test\n");	\
-			test_leave();					\
-		}							\
-	}								\
-} while (0)
-
 #define BUFSZ 512
 #define CANARY 0x7e
 
@@ -74,7 +63,6 @@ check_fmt(int line, const char *fmt, ...) {
 #define FMT(...) check_fmt(__LINE__, __VA_ARGS__)
 
 TEST(test_snprintf_conversions) {
-	check_nfail = 0;
 	int var;
 	FMT("plain text, no conversions");
 	FMT("%%");
@@ -142,7 +130,6 @@ TEST(test_snprintf_conversions) {
 }
 
 TEST(test_snprintf_flags_width_precision) {
-	check_nfail = 0;
 	int var;
 	/* Width. */
 	FMT("%5d", 42);
@@ -223,7 +210,6 @@ TEST(test_snprintf_flags_width_precision) {
 }
 
 TEST(test_snprintf_truncation) {
-	check_nfail = 0;
 	char buf[32];
 	memset(buf, CANARY, sizeof(buf));
 	size_t r = malloc_snprintf(buf, 5, "%s", "hello world");
@@ -289,7 +275,6 @@ check_strtoumax_libc(int line, const char *s, int base) {
 #define STRTOUMAX(s, base) check_strtoumax_libc(__LINE__, s, base)
 
 TEST(test_strtoumax_valid) {
-	check_nfail = 0;
 	/* Decimal. */
 	STRTOUMAX("0", 10);
 	STRTOUMAX("12345", 10);
@@ -335,7 +320,6 @@ TEST(test_strtoumax_valid) {
 }
 
 TEST(test_strtoumax_hex_prefix_without_digits) {
-	check_nfail = 0;
 	/* The subject sequence is "0": value 0, end after the '0'. */
 	STRTOUMAX("0x", 16);
 	STRTOUMAX("0xg", 16);
@@ -343,7 +327,6 @@ TEST(test_strtoumax_hex_prefix_without_digits) {
 }
 
 TEST(test_strtoumax_endptr_null) {
-	check_nfail = 0;
 	errno = 0;
 	expect_u64_eq(malloc_strtoumax("123", NULL, 10), 123);
 	expect_u64_eq(malloc_strtoumax("0x10", NULL, 0), 16);
@@ -351,7 +334,6 @@ TEST(test_strtoumax_endptr_null) {
 }
 
 TEST(test_strtoumax_errors) {
-	check_nfail = 0;
 	/* No digits: EINVAL, endptr == nptr. */
 	const char *nodigits[] = {"", "   ", "abc", "+", "-", " + 1", "-x",
 	    "\t"};

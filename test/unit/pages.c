@@ -13,17 +13,6 @@
 #include <unistd.h>
 
 
-static unsigned check_nfail;
-#define CHECK(cond, ...) do {						\
-	if (!(cond)) {							\
-		test_fail_at(__FILE__, __LINE__, __VA_ARGS__);		\
-		if (++check_nfail >= 20) {				\
-			test_msg("too many failures, leaving test\n");	\
-			test_leave();					\
-		}							\
-	}								\
-} while (0)
-
 /* Whether [addr, addr + size) is mapped, asked of the kernel. */
 static bool
 is_mapped(void *addr, size_t size) {
@@ -50,7 +39,6 @@ is_unmapped(void *addr, size_t size) {
 }
 
 TEST(test_map_aligned) {
-	check_nfail = 0;
 	for (size_t align = PAGE; align <= ((size_t)64 << 20); align <<= 1) {
 		const size_t sizes[] = {PAGE, 3 * PAGE, align, align + PAGE};
 		for (unsigned i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
@@ -78,7 +66,6 @@ TEST(test_map_aligned) {
 }
 
 TEST(test_purge_forced_zeroes) {
-	check_nfail = 0;
 	const size_t size = 16 * PAGE;
 	bool commit = true;
 	unsigned char *p = pages_map(NULL, size, PAGE, &commit);
@@ -103,7 +90,6 @@ TEST(test_purge_forced_zeroes) {
 }
 
 TEST(test_commit_decommit) {
-	check_nfail = 0;
 	const size_t size = 4 * PAGE;
 	bool commit = true;
 	unsigned char *p = pages_map(NULL, size, PAGE, &commit);
@@ -134,7 +120,6 @@ TEST(test_commit_decommit) {
 }
 
 TEST(test_hint_already_mapped) {
-	check_nfail = 0;
 	const size_t size = 8 * PAGE;
 	bool commit = true;
 	unsigned char *a = pages_map(NULL, size, PAGE, &commit);
@@ -169,7 +154,6 @@ TEST(test_hint_already_mapped) {
 }
 
 TEST(test_map_many) {
-	check_nfail = 0;
 	/* Many aligned maps at once: distinct, aligned, non-overlapping. */
 	enum { N = 64 };
 	void *ps[N];

@@ -10,17 +10,6 @@
 #include <stdlib.h>
 
 
-static unsigned check_nfail;
-#define CHECK(cond, ...) do {						\
-	if (!(cond)) {							\
-		test_fail_at(__FILE__, __LINE__, __VA_ARGS__);		\
-		if (++check_nfail >= 20) {				\
-			test_msg("too many failures, leaving test\n");	\
-			test_leave();					\
-		}							\
-	}								\
-} while (0)
-
 typedef struct node_s node_t;
 struct node_s {
 	int key;
@@ -173,7 +162,6 @@ drain_sorted(heap_t *h, int *expect, unsigned n) {
 static int expect_keys[NNODES];
 
 TEST(test_empty) {
-	check_nfail = 0;
 	heap_t h;
 	heap_new(&h);
 	expect_true(heap_empty(&h));
@@ -190,7 +178,6 @@ TEST(test_empty) {
 }
 
 TEST(test_insert_remove_first_sorted) {
-	check_nfail = 0;
 	static const int ranges[] = {1, 5, 100, 1000000};
 	for (unsigned r = 0; r < sizeof(ranges) / sizeof(ranges[0]); r++) {
 		for (unsigned n = 1; n <= NNODES; n = n * 3 + 1) {
@@ -210,7 +197,6 @@ TEST(test_insert_remove_first_sorted) {
 }
 
 TEST(test_monotone_inserts) {
-	check_nfail = 0;
 	heap_t h;
 	/* Ascending: every insert becomes a child of the root. */
 	nodes_reset(7, 10);
@@ -237,7 +223,6 @@ TEST(test_monotone_inserts) {
 }
 
 TEST(test_arbitrary_remove) {
-	check_nfail = 0;
 	for (unsigned round = 0; round < 8; round++) {
 		nodes_reset(0xabcdef + round, round % 2 ? 50 : 100000);
 		heap_t h;
@@ -335,13 +320,11 @@ random_ops(uint64_t seed, unsigned nops, int key_range) {
 }
 
 TEST(test_interleaved) {
-	check_nfail = 0;
 	random_ops(42, 2000, 64);
 	random_ops(43, 2000, 1 << 30);
 }
 
 TEST(test_10k_ops_fixed_seed) {
-	check_nfail = 0;
 	random_ops(0x5eed5eed5eedULL, 10000, 1000);
 }
 

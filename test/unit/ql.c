@@ -9,17 +9,6 @@
 #include "test.h"
 
 
-static unsigned check_nfail;
-#define CHECK(cond, ...) do {						\
-	if (!(cond)) {							\
-		test_fail_at(__FILE__, __LINE__, __VA_ARGS__);		\
-		if (++check_nfail >= 20) {				\
-			test_msg("too many failures, leaving test\n");	\
-			test_leave();					\
-		}							\
-	}								\
-} while (0)
-
 typedef struct elm_s elm_t;
 struct elm_s {
 	int id;
@@ -133,7 +122,6 @@ check_detached(elm_t *e) {
 }
 
 TEST(test_empty) {
-	check_nfail = 0;
 	list_t l;
 	ql_new(&l);
 	elms_init();
@@ -142,7 +130,6 @@ TEST(test_empty) {
 }
 
 TEST(test_head_insert_order) {
-	check_nfail = 0;
 	list_t l;
 	ql_new(&l);
 	elms_init();
@@ -157,7 +144,6 @@ TEST(test_head_insert_order) {
 }
 
 TEST(test_tail_insert_order) {
-	check_nfail = 0;
 	list_t l;
 	ql_new(&l);
 	elms_init();
@@ -171,7 +157,6 @@ TEST(test_tail_insert_order) {
 }
 
 TEST(test_mixed_insert) {
-	check_nfail = 0;
 	list_t l;
 	ql_new(&l);
 	elms_init();
@@ -188,7 +173,6 @@ TEST(test_mixed_insert) {
 }
 
 TEST(test_remove_head_middle_tail) {
-	check_nfail = 0;
 	list_t l;
 	ql_new(&l);
 	elms_init();
@@ -236,7 +220,6 @@ TEST(test_remove_head_middle_tail) {
 }
 
 TEST(test_foreach_remove_first_until_empty) {
-	check_nfail = 0;
 	list_t l;
 	ql_new(&l);
 	elms_init();
@@ -260,7 +243,6 @@ TEST(test_foreach_remove_first_until_empty) {
 }
 
 TEST(test_random_ops) {
-	check_nfail = 0;
 	list_t l;
 	ql_new(&l);
 	elms_init();

@@ -12,17 +12,6 @@
 #include "test.h"
 
 
-static unsigned check_nfail;
-#define CHECK(cond, ...) do {						\
-	if (!(cond)) {							\
-		test_fail_at(__FILE__, __LINE__, __VA_ARGS__);		\
-		if (++check_nfail >= 20) {				\
-			test_msg("too many failures, leaving test\n");	\
-			test_leave();					\
-		}							\
-	}								\
-} while (0)
-
 #define KEY_LIMIT ((uintptr_t)1 << LG_VADDR)
 /* The root slot a key goes through (a leaf at height 2, a node at 3). */
 #define ROOT_SUB(key) (((uintptr_t)(key) >> (LG_PAGE + RTREE_LEAF_BITS + \
@@ -41,7 +30,6 @@ fresh_tree(void) {
 static extent_t exts[512];
 
 TEST(test_geometry) {
-	check_nfail = 0;
 	if (LG_VADDR != 48) {
 		test_skip("geometry of facts §6.6 is for LG_VADDR 48");
 	}
@@ -60,7 +48,6 @@ TEST(test_geometry) {
 }
 
 TEST(test_encode_roundtrip) {
-	check_nfail = 0;
 	const void *ptrs[] = {&exts[0], &exts[1], &exts[511],
 	    (void *)(uintptr_t)0x7ffffffff000ULL, (void *)(uintptr_t)0x1000,
 	    (void *)(uintptr_t)0x7fffffffffc0ULL, NULL,
@@ -131,7 +118,6 @@ check_key(uintptr_t key, const extent_t *want, unsigned szind, bool slab,
 }
 
 TEST(test_write_read_extremes) {
-	check_nfail = 0;
 	fresh_tree();
 	const uintptr_t keys[] = {
 		PAGE,				/* the lowest page */
@@ -172,7 +158,6 @@ TEST(test_write_read_extremes) {
 }
 
 TEST(test_unwritten_keys) {
-	check_nfail = 0;
 	fresh_tree();
 	const uintptr_t keys[] = {PAGE, (uintptr_t)5 << 30,
 	    (uintptr_t)0x7f0000000000ULL, KEY_LIMIT - PAGE};
@@ -215,7 +200,6 @@ TEST(test_unwritten_keys) {
 }
 
 TEST(test_key_range_refused) {
-	check_nfail = 0;
 	fresh_tree();
 	const uintptr_t bad[] = {KEY_LIMIT, KEY_LIMIT + PAGE, KEY_LIMIT * 2,
 	    (uintptr_t)0xffff800000000000ULL, ~(uintptr_t)PAGE_MASK};
@@ -241,7 +225,6 @@ TEST(test_key_range_refused) {
 }
 
 TEST(test_clear) {
-	check_nfail = 0;
 	fresh_tree();
 	uintptr_t k = (uintptr_t)0x7e0000042000ULL;
 	CHECK(!rtree_write(&test_rtree, &test_ctx, k, &exts[5], 40, true),
@@ -341,7 +324,6 @@ cache_read_all(rtree_ctx_t *ctx, unsigned order, uint64_t *seed,
 }
 
 TEST(test_cache_many_leaves) {
-	check_nfail = 0;
 	fresh_tree();
 	unsigned n = NLEAVES * KEYS_PER_LEAF;
 	uint64_t seed = 99;

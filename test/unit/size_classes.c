@@ -12,18 +12,6 @@
 
 /* expect_*() without a message expands to an empty format string. */
 
-/* Reports a failure with a formatted message; leaves after 20 of them. */
-static unsigned check_nfail;
-#define CHECK(cond, ...) do {						\
-	if (!(cond)) {							\
-		test_fail_at(__FILE__, __LINE__, __VA_ARGS__);		\
-		if (++check_nfail >= 20) {				\
-			test_msg("too many failures, leaving test\n");	\
-			test_leave();					\
-		}							\
-	}								\
-} while (0)
-
 /* --- the reference list from the rule (§5.1) ----------------------------- */
 
 static size_t ref_size[NSIZES + 8];
@@ -95,7 +83,6 @@ prng_next(void) {
 /* --- tests ------------------------------------------------------------------ */
 
 TEST(test_constants) {
-	check_nfail = 0;
 	expect_zu_eq(NTBINS, 1);
 	expect_zu_eq(NLBINS, 29);
 	expect_zu_eq(NBINS, 36);
@@ -119,7 +106,6 @@ TEST(test_constants) {
 }
 
 TEST(test_reference_rule) {
-	check_nfail = 0;
 	ref_build();
 	/* The rule yields exactly NSIZES classes, NPSIZES of them pages. */
 	assert_u_eq(ref_nsizes, NSIZES);
@@ -142,7 +128,6 @@ TEST(test_reference_rule) {
 }
 
 TEST(test_index2size_table) {
-	check_nfail = 0;
 	ref_build();
 	for (unsigned i = 0; i < NSIZES; i++) {
 		CHECK(sz_index2size(i) == ref_size[i],
@@ -217,7 +202,6 @@ gcd_zu(size_t a, size_t b) {
 }
 
 TEST(test_bin_infos) {
-	check_nfail = 0;
 	for (unsigned i = 0; i < NBINS; i++) {
 		const bin_row_t *row = &bin_table[i];
 		const bin_info_t *bi = &bin_infos[i];
@@ -258,7 +242,6 @@ TEST(test_bin_infos) {
 }
 
 TEST(test_large_classes) {
-	check_nfail = 0;
 	static const size_t first_large[] = {16384, 20480, 24576, 28672,
 	    32768, 40960, 49152, 57344, 65536, 81920, 98304, 114688, 131072,
 	    163840, 196608, 229376, 262144, 327680, 393216, 458752, 524288,
@@ -281,7 +264,6 @@ TEST(test_large_classes) {
 }
 
 TEST(test_psz_table) {
-	check_nfail = 0;
 	ref_build();
 	static const size_t first_psz[] = {4096, 8192, 12288, 16384, 20480,
 	    24576, 28672, 32768, 40960, 49152, 57344, 65536, 81920};
@@ -303,7 +285,6 @@ TEST(test_psz_table) {
 
 /* Every size 1..65536 against the reference, table and computed paths. */
 TEST(test_size2index_exhaustive) {
-	check_nfail = 0;
 	ref_build();
 	unsigned c = 0;	/* linear search over sz_index2size, kept monotone */
 	for (size_t s = 1; s <= 65536; s++) {
@@ -359,7 +340,6 @@ check_size_sample(size_t s) {
 }
 
 TEST(test_size2index_sampled) {
-	check_nfail = 0;
 	ref_build();
 	for (unsigned i = 0; i < NSIZES; i++) {
 		size_t c = ref_size[i];
@@ -425,7 +405,6 @@ check_psz(size_t psz) {
 }
 
 TEST(test_psz_exhaustive) {
-	check_nfail = 0;
 	ref_build();
 	/* Every page multiple up to 64 MiB. */
 	for (size_t psz = PAGE; psz <= ((size_t)64 << 20); psz += PAGE)
@@ -458,7 +437,6 @@ TEST(test_psz_exhaustive) {
 }
 
 TEST(test_sa2u) {
-	check_nfail = 0;
 	/* Small sizes with alignment < PAGE. */
 	for (size_t align = 8; align < PAGE; align <<= 1) {
 		for (size_t s = 1; s <= SMALL_MAXCLASS; s++) {
@@ -499,7 +477,6 @@ TEST(test_sa2u) {
 }
 
 TEST(test_bin_regind) {
-	check_nfail = 0;
 	/* Any slab base works: only the difference is used. */
 	static const uintptr_t bases[] = {0x10000, 0x7f1234560000ULL,
 	    0x400000};
