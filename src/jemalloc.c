@@ -522,15 +522,17 @@ ifree(tsd_t *tsd, void *ptr, tcache_t *tcache, bool slow_path) {
 	tsdn_t *tsdn = tsd_tsdn(tsd);
 	if (config_debug)
 		check_dalloc_ptr(tsdn, "free", ptr);
-	unsigned szind;
-	bool slab;
 	/* Always on: an address without a radix-tree leaf was never ours
 	 * (one test on the slow path instead of a fault). */
-	if (unlikely(rtree_szind_slab_read(&extents_rtree, tsd_rtree_ctx(tsd),
-	    (uintptr_t)ptr, false, &szind, &slab))) {
+	rtree_leaf_elm_t *elm = rtree_leaf_elm_lookup(&extents_rtree,
+	    tsd_rtree_ctx(tsd), (uintptr_t)ptr, false, false);
+	if (unlikely(elm == NULL)) {
 		report_bad_pointer("free", "invalid pointer (not allocated by "
 		    "jemalloc)", ptr);
 	}
+	uint64_t bits = rtree_leaf_elm_bits_read(elm, false);
+	unsigned szind = rtree_leaf_elm_bits_szind_get(bits);
+	bool slab = rtree_leaf_elm_bits_slab_get(bits);
 	/*
 	 * Sanitizer fix (UBSan): count the size only after arena_dalloc has
 	 * rejected a freed or foreign page (szind == NSIZES there), which
@@ -541,7 +543,7 @@ ifree(tsd_t *tsd, void *ptr, tcache_t *tcache, bool slow_path) {
 	 */
 	unsigned dalloc_szind = szind;
 	if (config_prof && unlikely(opt_prof) && !slab)
-		dalloc_szind = prof_free_hook(tsd, ptr, szind);
+		dalloc_szind = prof_free_hook(tsd, elm, szind);
 	arena_dalloc(tsdn, ptr, tcache, dalloc_szind, slab, slow_path);
 	if (config_stats)
 		tsd->thread_deallocated += sz_index2size(szind);
@@ -569,12 +571,15 @@ isfree(tsd_t *tsd, void *ptr, size_t usize, tcache_t *tcache, bool slow_path,
 		szind = sz_size2index(usize);
 		slab = true;
 	} else {
-		rtree_szind_slab_read(&extents_rtree, tsd_rtree_ctx(tsd),
-		    (uintptr_t)ptr, true, &szind, &slab);
+		rtree_leaf_elm_t *elm = rtree_leaf_elm_lookup(&extents_rtree,
+		    tsd_rtree_ctx(tsd), (uintptr_t)ptr, true, false);
+		uint64_t bits = rtree_leaf_elm_bits_read(elm, true);
+		szind = rtree_leaf_elm_bits_szind_get(bits);
+		slab = rtree_leaf_elm_bits_slab_get(bits);
 		/* The real class is at hand: free by it whatever the size
 		 * said (a mismatch stops debug builds above). */
 		if (config_prof && unlikely(opt_prof) && !slab)
-			szind = prof_free_hook(tsd, ptr, szind);
+			szind = prof_free_hook(tsd, elm, szind);
 	}
 	if (config_stats)
 		tsd->thread_deallocated += usize;
@@ -710,39 +715,44 @@ imalloc_no_sample(static_opts_t *sopts, dynamic_opts_t *dopts, tsd_t *tsd,
 
 /*
  * A sampled allocation (profiling builds).  Large sizes are served as
- * usual (they have an extent of their own).  Small sizes are promoted to
- * a LARGE_MINCLASS object, from the thread cache when no alignment beyond
- * a cache line is asked for (such objects come back to the cache on
- * free), otherwise straight from the arena.
+ * usual (they have an extent of their own).  Small sizes are served as a
+ * LARGE_MINCLASS object, which prof_malloc_sampled then promotes: from
+ * the thread cache when no alignment beyond a cache line is asked for
+ * (such objects come back to the cache on free), otherwise straight from
+ * the arena.  It takes the options by value, so that the callers' option
+ * structs never leave registers.
  */
 static JEMALLOC_NOINLINE void *
-imalloc_sample(static_opts_t *sopts, dynamic_opts_t *dopts, tsd_t *tsd,
-    size_t size, size_t usize, unsigned ind) {
+imalloc_sample(tsd_t *tsd, size_t size, size_t usize, unsigned ind,
+    size_t alignment, bool zero, unsigned tcache_ind, unsigned arena_ind,
+    bool slow) {
+	static_opts_t sopts;
+	dynamic_opts_t dopts;
+	static_opts_init(&sopts);
+	sopts.slow = slow;
+	dynamic_opts_init(&dopts);
+	dopts.alignment = alignment;
+	dopts.zero = zero;
+	dopts.tcache_ind = tcache_ind;
+	dopts.arena_ind = arena_ind;
 	if (usize > SMALL_MAXCLASS)
-		return imalloc_no_sample(sopts, dopts, tsd, size, usize, ind);
-	tsdn_t *tsdn = tsd_tsdn(tsd);
-	void *p;
-	if (dopts->alignment <= CACHELINE) {
-		dynamic_opts_t promoted = *dopts;
-		promoted.alignment = 0;
-		p = imalloc_no_sample(sopts, &promoted, tsd, LARGE_MINCLASS,
+		return imalloc_no_sample(&sopts, &dopts, tsd, size, usize, ind);
+	if (alignment <= CACHELINE) {
+		dopts.alignment = 0;
+		return imalloc_no_sample(&sopts, &dopts, tsd, LARGE_MINCLASS,
 		    LARGE_MINCLASS, sz_size2index(LARGE_MINCLASS));
-	} else {
-		arena_t *arena = NULL;
-		if (dopts->arena_ind != ARENA_IND_AUTOMATIC) {
-			arena = arena_get(tsdn, dopts->arena_ind, true);
-			if (unlikely(arena == NULL))
-				return NULL;
-		}
-		arena = arena_choose(tsd, arena);
+	}
+	tsdn_t *tsdn = tsd_tsdn(tsd);
+	arena_t *arena = NULL;
+	if (arena_ind != ARENA_IND_AUTOMATIC) {
+		arena = arena_get(tsdn, arena_ind, true);
 		if (unlikely(arena == NULL))
 			return NULL;
-		p = large_palloc(tsdn, arena, LARGE_MINCLASS, dopts->alignment,
-		    dopts->zero);
 	}
-	if (p != NULL)
-		prof_promote(tsdn, p, usize);
-	return p;
+	arena = arena_choose(tsd, arena);
+	if (unlikely(arena == NULL))
+		return NULL;
+	return large_palloc(tsdn, arena, LARGE_MINCLASS, alignment, zero);
 }
 
 JEMALLOC_ALWAYS_INLINE int
@@ -775,8 +785,9 @@ imalloc_body(static_opts_t *sopts, dynamic_opts_t *dopts, tsd_t *tsd) {
 
 	check_entry_exit_locking(tsd_tsdn(tsd));
 	if (config_prof && unlikely(prof_sample_check(tsd, usize))) {
-		allocation = imalloc_sample(sopts, dopts, tsd, size, usize,
-		    ind);
+		allocation = imalloc_sample(tsd, size, usize, ind,
+		    dopts->alignment, dopts->zero, dopts->tcache_ind,
+		    dopts->arena_ind, sopts->slow);
 		if (allocation != NULL)
 			prof_malloc_sampled(tsd, allocation, usize,
 			    sopts->ra_slot);
@@ -867,13 +878,11 @@ iralloct(tsd_t *tsd, void *ptr, size_t oldsize, size_t size, size_t alignment,
 	}
 	void *p;
 	if (config_prof && sample && usize <= SMALL_MAXCLASS) {
-		/* Promoted: a LARGE_MINCLASS object (see imalloc_sample). */
+		/* Promoted by prof_malloc_sampled (see imalloc_sample). */
 		p = alignment <= CACHELINE ? iallocztm(tsdn, LARGE_MINCLASS,
 		    sz_size2index(LARGE_MINCLASS), zero, tcache, false, arena,
 		    true) : ipalloct(tsdn, LARGE_MINCLASS, alignment, zero,
 		    tcache, arena);
-		if (p != NULL)
-			prof_promote(tsdn, p, usize);
 	} else if (alignment <= QUANTUM) {
 		unsigned ind = sz_size2index(usize);
 		p = iallocztm(tsdn, usize, ind, zero, tcache, false, arena,

@@ -40,6 +40,35 @@ bool prof_dump_pending = false;
 #  include <unwind.h>
 #endif
 
+#define PROF_TCTX_CACHE 64
+
+#ifdef JEMALLOC_PROF_LIBGCC
+/*
+ * A thread's memo of a recent walk through the frame-size cache and the
+ * context it led to, by the first return address.  Checking it costs a
+ * load and a compare per frame: with the same frame sizes (they follow
+ * from the return addresses), the same stack slots must hold the same
+ * return addresses.  Made stale by any change of a cached frame size
+ * (prof_ucache_gen) or a new epoch; its context is always one in the
+ * thread's context cache (taking one out of the cache clears the memos
+ * that name it).
+ */
+#define PROF_MEMO_N 8
+#define PROF_MEMO_FRAMES 16
+typedef struct prof_memo_s {
+	uintptr_t ip[PROF_MEMO_FRAMES];	/* ip[0]: the application frame's */
+	uint32_t k[PROF_MEMO_FRAMES];	/* frame sizes (k[n - 1] unused) */
+	unsigned n;
+	uint64_t span;			/* k[0] + ... + k[n - 2] */
+	uint64_t gen;			/* prof_ucache_gen when made */
+	struct prof_tctx_s *tctx;	/* NULL: empty */
+} prof_memo_t;
+#else
+typedef struct prof_memo_s {
+	unsigned n;
+} prof_memo_t;
+#endif
+
 struct prof_tdata_s {
 	uint64_t thr_uid;
 	char *thread_name;		/* NULL: none */
@@ -50,7 +79,16 @@ struct prof_tdata_s {
 	int64_t interval;		/* the count the last draw started */
 	prof_tdata_t *next;		/* all tdatas */
 	uintptr_t stack_lo, stack_hi;	/* stack walks stay inside */
-	uint64_t ucache_walks;		/* backtraces from the cache */
+	uint64_t ucache_walks;		/* walks up to the last check */
+	uint32_t verify_every, verify_left;	/* walks between checks */
+	/* The thread's recent contexts, by backtrace hash (see
+	 * prof_tctx_cached); under prof_mtx, read by the thread alone. */
+	prof_tctx_t *tctx_cache[PROF_TCTX_CACHE];
+#ifdef JEMALLOC_PROF_LIBGCC
+	prof_memo_t memo[PROF_MEMO_N];	/* the thread's alone */
+#endif
+	size_t draw_lg;			/* the rate draw_scale is for */
+	double draw_scale;
 	prof_cnt_t dump_cnt;		/* scratch, under prof_mtx */
 };
 
@@ -58,8 +96,12 @@ struct prof_tctx_s {
 	prof_gctx_t *gctx;
 	prof_tdata_t *tdata;
 	uint64_t epoch;
+	/* Atomic: frees subtract without a lock; the owning thread adds
+	 * without one while the context is in its cache, otherwise under
+	 * prof_mtx. */
 	prof_cnt_t cnts;
-	bool kept;			/* empty, counted in prof_nempty */
+	bool cached;			/* in tdata's cache (under prof_mtx) */
+	prof_cnt_t dump_cnts;		/* a dump's snapshot (under prof_mtx) */
 	prof_tctx_t *next;		/* the gctx's list */
 };
 
@@ -72,6 +114,7 @@ struct prof_gctx_s {
 };
 
 static malloc_mutex_t prof_mtx;
+static void prof_tctx_cache_clear_locked(prof_tdata_t *tdata);
 static malloc_mutex_t prof_dump_mtx;
 static bool prof_booted = false;
 
@@ -81,7 +124,9 @@ static size_t prof_table_size;	/* power of two */
 static size_t prof_table_count;
 static prof_tdata_t *prof_tdatas;
 static uint64_t prof_next_thr_uid;
-static uint64_t prof_epoch;
+static uint64_t prof_epoch;	/* written under prof_mtx; atomic */
+static size_t prof_ntctx;	/* all tctxs */
+static size_t prof_sweep_at;	/* prof_ntctx that triggers a sweep */
 
 static bool prof_active_val;
 static bool prof_thread_active_init_val;
@@ -227,8 +272,9 @@ prof_backtrace_raw_end(void **vec, uintptr_t *cfa, unsigned max, bool *end) {
  *   v = 1: not cacheable (the size varied: alloca, stack realignment).
  * A walk through the cache stops (and libgcc takes over) at any address it
  * does not know or that would leave the thread's stack, and every 32nd
- * walk of a thread (every 256th after its first 1024) is checked against
- * libgcc: the addresses of a path that disagreed are marked not cacheable.
+ * walk of a thread (every 1024th after its first 256, every 4096th after
+ * its first 2048) is checked against libgcc: the addresses of a path
+ * that disagreed are marked not cacheable.
  */
 #define PROF_UCACHE_LG 12
 #define PROF_UCACHE_V_BITS 17
@@ -239,6 +285,8 @@ prof_backtrace_raw_end(void **vec, uintptr_t *cfa, unsigned max, bool *end) {
 static uint64_t prof_ucache[1U << PROF_UCACHE_LG];	/* atomic */
 /* Walks that libgcc contradicted (test hook and statistics). */
 static uint64_t prof_ucache_mismatches;
+/* Bumped when an entry becomes not cacheable (atomic; see prof_memo_t). */
+static uint64_t prof_ucache_gen;
 
 static uint64_t *
 prof_ucache_slot(uintptr_t ip, unsigned probe) {
@@ -289,19 +337,24 @@ prof_ucache_put(uintptr_t ip, uint64_t k) {
 			nv = k | PROF_UCACHE_CONFIRMED;
 		else
 			nv = PROF_UCACHE_NONE;	/* the size varies */
-		if (nv != v)
+		if (nv != v) {
 			__atomic_store_n(slot, key | nv, __ATOMIC_RELAXED);
+			if (nv == PROF_UCACHE_NONE)
+				__atomic_fetch_add(&prof_ucache_gen, 1,
+				    __ATOMIC_RELEASE);
+		}
 		return;
 	}
 }
 
 /*
  * The walk through the cache from the application frame (return address
- * at ra_slot).  Returns the frame count, or 0 when libgcc must walk.
+ * at ra_slot), with each frame's size in ks.  Returns the frame count, or
+ * 0 when libgcc must walk.
  */
 static unsigned
-prof_ucache_walk(const prof_tdata_t *tdata, void **vec, unsigned max,
-    void **ra_slot) {
+prof_ucache_walk(const prof_tdata_t *tdata, void **vec, uint32_t *ks,
+    unsigned max, void **ra_slot) {
 	uintptr_t lo = tdata->stack_lo, hi = tdata->stack_hi;
 	uintptr_t cfa = (uintptr_t)(ra_slot + 1);
 	if (hi == 0 || cfa <= lo || cfa > hi)
@@ -313,6 +366,7 @@ prof_ucache_walk(const prof_tdata_t *tdata, void **vec, unsigned max,
 		uint64_t k;
 		if (!prof_ucache_get(ip, &k))
 			return 0;
+		ks[n - 1] = (uint32_t)k;	/* k <= PROF_UCACHE_V_MASK */
 		if (k == 0)
 			return n;
 		cfa += k;
@@ -383,30 +437,52 @@ prof_backtrace_copy(void **vec, void *const *raw, unsigned n, unsigned start) {
 	return len;
 }
 
+#ifdef JEMALLOC_PROF_LIBGCC
+/* Keeps a walk through the cache for prof_memo_put (too long: none). */
+static void
+prof_memo_prepare(prof_memo_t *m, void *const *raw, const uint32_t *ks,
+    unsigned n) {
+	m->n = 0;
+	if (n > PROF_MEMO_FRAMES)
+		return;
+	m->gen = __atomic_load_n(&prof_ucache_gen, __ATOMIC_ACQUIRE);
+	m->span = 0;
+	for (unsigned i = 0; i < n; i++) {
+		m->ip[i] = (uintptr_t)raw[i];
+		m->k[i] = ks[i];
+		if (i + 1 < n)
+			m->span += ks[i];
+	}
+	m->n = n;
+}
+#endif
+
 /*
  * The call chain of the allocation: frames from the application's frame
  * (whose return address the public function keeps at ra_slot) outwards;
- * the allocator's own frames are dropped.
+ * the allocator's own frames are dropped.  libgcc builds: a walk through
+ * the frame-size cache is checked against libgcc when verify is set, and
+ * left in *memo (memo->n = 0: none).
  */
 static unsigned
-prof_backtrace(tsd_t *tsd, void **vec, void **ra_slot) {
+prof_backtrace(tsd_t *tsd, void **vec, void **ra_slot, bool verify,
+    prof_memo_t *memo) {
 	void *raw[PROF_RAW_MAX];
 	uintptr_t cfa[PROF_RAW_MAX];
 	void *ra = ra_slot != NULL ? *ra_slot : NULL;
 	prof_lib_range_init();
 #ifdef JEMALLOC_PROF_LIBGCC
 	prof_tdata_t *tdata = tsd->prof_tdata;
-	bool verify = false;
+	memo->n = 0;
 	if (ra_slot != NULL && tdata != NULL) {
-		unsigned n = prof_ucache_walk(tdata, raw, PROF_RAW_MAX,
+		uint32_t ks[PROF_RAW_MAX];
+		unsigned n = prof_ucache_walk(tdata, raw, ks, PROF_RAW_MAX,
 		    ra_slot);
 		if (n > 0) {
-			/* Checked often while a thread's paths are new,
-			 * then now and then. */
-			uint64_t w = ++tdata->ucache_walks;
-			verify = (w & (w < 1024 ? 31 : 255)) == 0;
-			if (!verify)
+			if (!verify) {
+				prof_memo_prepare(memo, raw, ks, n);
 				return prof_backtrace_copy(vec, raw, n, 0);
+			}
 			void *full[PROF_RAW_MAX];
 			bool end;
 			unsigned m = prof_backtrace_raw_end(full, cfa,
@@ -415,8 +491,10 @@ prof_backtrace(tsd_t *tsd, void **vec, void **ra_slot) {
 			while (j < m && full[j] != ra)
 				j++;
 			if (j < m && m - j >= n && memcmp(&full[j], raw, n *
-			    sizeof(void *)) == 0)
+			    sizeof(void *)) == 0) {
+				prof_memo_prepare(memo, raw, ks, n);
 				return prof_backtrace_copy(vec, raw, n, 0);
+			}
 			/* The cache was wrong on this path: never again. */
 			__atomic_fetch_add(&prof_ucache_mismatches, 1,
 			    __ATOMIC_RELAXED);
@@ -432,6 +510,8 @@ prof_backtrace(tsd_t *tsd, void **vec, void **ra_slot) {
 	bool end;
 	unsigned n = prof_backtrace_raw_end(raw, cfa, PROF_RAW_MAX, &end);
 #else
+	(void)verify;
+	(void)memo;
 	unsigned n = prof_backtrace_raw(tsd, raw, cfa, PROF_RAW_MAX);
 #endif
 	unsigned start = 0;
@@ -510,6 +590,7 @@ prof_tdata_get(tsd_t *tsd) {
 	tdata->thr_uid = prof_next_thr_uid++;
 	tdata->active = prof_thread_active_init_val;
 	tdata->attached = true;
+	tdata->verify_every = tdata->verify_left = 32;
 	tdata->prng = tdata->thr_uid * UINT64_C(0x9e3779b97f4a7c15) ^
 	    (uint64_t)(uintptr_t)tsd;
 	tdata->next = prof_tdatas;
@@ -549,6 +630,7 @@ prof_tdata_cleanup(tsd_t *tsd) {
 	tsd->prof_tdata = NULL;
 	tsd->prof_sample_left = INT64_MAX;
 	malloc_mutex_lock(&prof_mtx);
+	prof_tctx_cache_clear_locked(tdata);
 	tdata->attached = false;
 	prof_tdata_maybe_destroy_locked(tsd_tsdn(tsd), tdata);
 	malloc_mutex_unlock(&prof_mtx);
@@ -556,21 +638,69 @@ prof_tdata_cleanup(tsd_t *tsd) {
 
 /* --- sampling ------------------------------------------------------------------ */
 
+/*
+ * log2 by table: log2(1 + i/256) for i = 0..256, filled at boot, and a
+ * straight line between neighbours (error below 3e-6, far under what the
+ * interval distribution can show; libm's log and log1p cost ~90
+ * instructions per draw).
+ */
+#define PROF_LOG2_LG 8
+static double prof_log2_tab[(1U << PROF_LOG2_LG) + 1];
+
+static void
+prof_log2_init(void) {
+	for (unsigned i = 0; i <= (1U << PROF_LOG2_LG); i++) {
+		prof_log2_tab[i] = log2(1.0 + (double)i / (double)(1U <<
+		    PROF_LOG2_LG));
+	}
+}
+
+/* x must be a positive normal number. */
+static inline double
+prof_log2(double x) {
+	uint64_t b;
+	memcpy(&b, &x, sizeof(b));
+	int e = (int)((b >> 52) & 0x7ff) - 1023;
+	unsigned i = (unsigned)(b >> (52 - PROF_LOG2_LG)) & ((1U <<
+	    PROF_LOG2_LG) - 1);
+	uint64_t rest = b & (((uint64_t)1 << (52 - PROF_LOG2_LG)) - 1);
+	/* Signed conversions: unsigned ones take a branch or two on x86. */
+	double f = (double)(int64_t)rest * (1.0 / (double)((uint64_t)1 <<
+	    (52 - PROF_LOG2_LG)));
+	return (double)e + prof_log2_tab[i] + f * (prof_log2_tab[i + 1] -
+	    prof_log2_tab[i]);
+}
+
+/* 1 / log2(1 - p) for p = 2^-lg, once per rate. */
+static JEMALLOC_NOINLINE void
+prof_draw_scale_set(prof_tdata_t *tdata, size_t lg) {
+	double p = 1.0 / (double)((uint64_t)1 << lg);
+	tdata->draw_scale = M_LN2 / log1p(-p);
+	tdata->draw_lg = lg;
+}
+
+static inline uint64_t
+prof_interval_draw(prof_tdata_t *tdata) {
+	size_t lg = __atomic_load_n(&lg_prof_sample, __ATOMIC_RELAXED);
+	if (lg == 0)
+		return 1;
+	if (unlikely(lg != tdata->draw_lg))
+		prof_draw_scale_set(tdata, lg);
+	/* Geometric with p = 2^-lg: the number of bytes up to and including
+	 * the next sample point, floor(log(u) / log(1 - p)) + 1 with u
+	 * uniform in (0, 1). */
+	uint64_t r = prof_prng_next(&tdata->prng) >> 11;
+	double u = ((double)(int64_t)r + 0.5) * (1.0 / 9007199254740992.0);
+	double v = prof_log2(u) * tdata->draw_scale;
+	if (!(v < 9.0e18))
+		return (uint64_t)INT64_MAX;
+	return (uint64_t)(int64_t)v + 1;	/* v >= 0: truncation is floor */
+}
+
 uint64_t
 prof_sample_interval_draw(tsd_t *tsd) {
 	prof_tdata_t *tdata = tsd->prof_tdata;
-	size_t lg = __atomic_load_n(&lg_prof_sample, __ATOMIC_RELAXED);
-	if (lg == 0 || tdata == NULL)
-		return 1;
-	/* Geometric with p = 2^-lg: the number of bytes up to and including
-	 * the next sample point.  u is uniform in (0, 1). */
-	uint64_t r = prof_prng_next(&tdata->prng) >> 11;
-	double u = ((double)r + 0.5) * (1.0 / 9007199254740992.0);
-	double p = 1.0 / (double)((uint64_t)1 << lg);
-	double v = floor(log(u) / log1p(-p)) + 1.0;
-	if (!(v < 9.0e18))
-		return (uint64_t)INT64_MAX;
-	return (uint64_t)v;
+	return tdata == NULL ? 1 : prof_interval_draw(tdata);
 }
 
 static void
@@ -606,14 +736,14 @@ prof_sample_hard(tsd_t *tsd, size_t usize) {
 		prof_idump_account((uint64_t)(tdata->interval -
 		    tsd->prof_sample_left));
 	}
-	tdata->interval = (int64_t)prof_sample_interval_draw(tsd);
+	tdata->interval = (int64_t)prof_interval_draw(tdata);
 	tsd->prof_sample_left = tdata->interval;
 	if (fresh) {
 		/* The first call of a thread only starts its count. */
 		tsd->prof_sample_left -= (int64_t)usize;
 		if (tsd->prof_sample_left > 0)
 			return false;
-		tdata->interval = (int64_t)prof_sample_interval_draw(tsd);
+		tdata->interval = (int64_t)prof_interval_draw(tdata);
 		tsd->prof_sample_left = tdata->interval;
 	}
 	return tdata->active && __atomic_load_n(&prof_active_val,
@@ -657,12 +787,11 @@ prof_table_grow_locked(tsdn_t *tsdn) {
 	prof_table_size = nsize;
 }
 
-/* Under prof_mtx: the thread's context for this backtrace in the current
- * epoch, created if needed. */
+/* Under prof_mtx: the thread's context for this backtrace (hash h) in
+ * the current epoch, created if needed. */
 static prof_tctx_t *
 prof_lookup_locked(tsdn_t *tsdn, prof_tdata_t *tdata, void *const *vec,
-    unsigned len) {
-	uint64_t h = prof_bt_hash(vec, len);
+    unsigned len, uint64_t h) {
 	prof_gctx_t *g;
 	for (g = prof_table[h & (prof_table_size - 1)]; g != NULL;
 	    g = g->hnext) {
@@ -712,28 +841,39 @@ prof_lookup_locked(tsdn_t *tsdn, prof_tdata_t *tdata, void *const *vec,
 	t->next = g->tctxs;
 	g->tctxs = t;
 	tdata->ntctx++;
+	prof_ntctx++;
 	return t;
 }
 
 /*
- * Contexts whose last object was freed are kept (up to PROF_EMPTY_MAX)
- * for the next sample of the same site, instead of freeing and
- * allocating a gctx and a tctx per sample; dumps leave them out.
+ * Context lifetime.  A context whose last object is freed stays (the
+ * site's next sample reuses it, instead of freeing and allocating a gctx
+ * and a tctx per sample); dumps leave it out.  Sweeps free such contexts
+ * once the number of contexts has doubled since the last sweep (at least
+ * PROF_SWEEP_MIN), and at prof.reset.  A context in its thread's cache is
+ * never swept: the thread counts into it without the lock.  A free's
+ * last touch of a context is the decrement of its object count, so a
+ * sweep that sees the count at zero may free it.
  */
-#define PROF_EMPTY_MAX 256
-static size_t prof_nempty;	/* under prof_mtx */
+#define PROF_SWEEP_MIN 256
+
+static uint64_t
+prof_cnt_load(const uint64_t *c) {
+	return __atomic_load_n(c, __ATOMIC_ACQUIRE);
+}
 
 /* Nothing to report: no live object, and no cumulative counts to keep. */
 static bool
 prof_tctx_reportless(const prof_tctx_t *t) {
-	return t->cnts.curobjs == 0 && !(opt_prof_accum && t->epoch ==
-	    prof_epoch);
+	return prof_cnt_load(&t->cnts.curobjs) == 0 && !(opt_prof_accum &&
+	    t->epoch == prof_epoch);
 }
 
 /* Under prof_mtx: frees a tctx, then its gctx and tdata if they became
  * unreferenced. */
 static void
 prof_tctx_destroy_locked(tsdn_t *tsdn, prof_tctx_t *t) {
+	assert(!t->cached);
 	prof_gctx_t *g = t->gctx;
 	for (prof_tctx_t **p = &g->tctxs; *p != NULL; p = &(*p)->next) {
 		if (*p == t) {
@@ -743,6 +883,7 @@ prof_tctx_destroy_locked(tsdn_t *tsdn, prof_tctx_t *t) {
 	}
 	prof_tdata_t *tdata = t->tdata;
 	tdata->ntctx--;
+	prof_ntctx--;
 	prof_meta_free(tsdn, t);
 	prof_tdata_maybe_destroy_locked(tsdn, tdata);
 	if (g->tctxs == NULL) {
@@ -759,7 +900,7 @@ prof_tctx_destroy_locked(tsdn_t *tsdn, prof_tctx_t *t) {
 	}
 }
 
-/* Under prof_mtx: frees every context with nothing to report. */
+/* Under prof_mtx: frees every uncached context with nothing to report. */
 static void
 prof_sweep_locked(tsdn_t *tsdn) {
 	for (size_t i = 0; i < prof_table_size; i++) {
@@ -771,7 +912,7 @@ prof_sweep_locked(tsdn_t *tsdn) {
 				prof_tctx_t *tnext = t->next;
 				bool last = tnext == NULL;
 				/* The gctx goes with its last tctx. */
-				if (prof_tctx_reportless(t))
+				if (!t->cached && prof_tctx_reportless(t))
 					prof_tctx_destroy_locked(tsdn, t);
 				if (last)
 					break;
@@ -780,58 +921,213 @@ prof_sweep_locked(tsdn_t *tsdn) {
 			g = gnext;
 		}
 	}
-	prof_nempty = 0;
+	prof_sweep_at = prof_ntctx * 2 > PROF_SWEEP_MIN ? prof_ntctx * 2 :
+	    PROF_SWEEP_MIN;
 }
 
-/* Under prof_mtx: t's last live object is gone. */
-static void
-prof_tctx_emptied_locked(tsdn_t *tsdn, prof_tctx_t *t) {
-	if (!prof_tctx_reportless(t))
-		return;
-	if (t->epoch != prof_epoch) {
-		prof_tctx_destroy_locked(tsdn, t);
-		return;
+static unsigned
+prof_tctx_cache_slot(uint64_t h) {
+	return (unsigned)(h >> 32) & (PROF_TCTX_CACHE - 1);
+}
+
+/* The thread's cached context for this backtrace in the current epoch,
+ * or NULL; no lock. */
+static prof_tctx_t *
+prof_tctx_cached(const prof_tdata_t *tdata, void *const *vec, unsigned len,
+    uint64_t h) {
+	prof_tctx_t *t = tdata->tctx_cache[prof_tctx_cache_slot(h)];
+	if (t == NULL)
+		return NULL;
+	const prof_gctx_t *g = t->gctx;
+	if (g->hash != h || g->len != len || t->epoch !=
+	    __atomic_load_n(&prof_epoch, __ATOMIC_RELAXED))
+		return NULL;
+	for (unsigned i = 0; i < len; i++) {
+		if (g->vec[i] != vec[i])
+			return NULL;
 	}
-	t->kept = true;
-	if (++prof_nempty > PROF_EMPTY_MAX)
+	return t;
+}
+
+#ifdef JEMALLOC_PROF_LIBGCC
+static unsigned
+prof_memo_slot(uintptr_t ip) {
+	return (unsigned)((ip * UINT64_C(0x9e3779b97f4a7c15)) >> 61) &
+	    (PROF_MEMO_N - 1);
+}
+
+/* The context of the memo for the walk from ra_slot if the stack still
+ * holds its path, else NULL. */
+static prof_tctx_t *
+prof_memo_get(const prof_tdata_t *tdata, void **ra_slot) {
+	uintptr_t ip = (uintptr_t)*ra_slot;
+	const prof_memo_t *m = &tdata->memo[prof_memo_slot(ip)];
+	if (m->tctx == NULL || m->ip[0] != ip || m->gen !=
+	    __atomic_load_n(&prof_ucache_gen, __ATOMIC_ACQUIRE))
+		return NULL;
+	uintptr_t cfa = (uintptr_t)(ra_slot + 1);
+	if (cfa <= tdata->stack_lo || cfa + m->span > tdata->stack_hi)
+		return NULL;
+	for (unsigned i = 1; i < m->n; i++) {
+		cfa += m->k[i - 1];
+		if (*(const uintptr_t *)(cfa - 8) != m->ip[i])
+			return NULL;
+	}
+	if (m->tctx->epoch != __atomic_load_n(&prof_epoch, __ATOMIC_RELAXED))
+		return NULL;
+	return m->tctx;
+}
+
+static void
+prof_memo_put(prof_tdata_t *tdata, const prof_memo_t *m, prof_tctx_t *t) {
+	if (m->n == 0)
+		return;
+	prof_memo_t *slot = &tdata->memo[prof_memo_slot(m->ip[0])];
+	*slot = *m;
+	slot->tctx = t;
+}
+#endif
+
+/* Under prof_mtx: t leaves its thread's context cache. */
+static void
+prof_tctx_uncache_locked(prof_tdata_t *tdata, prof_tctx_t *t) {
+	t->cached = false;
+#ifdef JEMALLOC_PROF_LIBGCC
+	for (unsigned i = 0; i < PROF_MEMO_N; i++) {
+		if (tdata->memo[i].tctx == t)
+			tdata->memo[i].tctx = NULL;
+	}
+#else
+	(void)tdata;
+#endif
+}
+
+/* Under prof_mtx: takes the thread's cached contexts out of its cache
+ * (the thread ends). */
+static void
+prof_tctx_cache_clear_locked(prof_tdata_t *tdata) {
+	for (unsigned i = 0; i < PROF_TCTX_CACHE; i++) {
+		if (tdata->tctx_cache[i] != NULL) {
+			prof_tctx_uncache_locked(tdata, tdata->tctx_cache[i]);
+			tdata->tctx_cache[i] = NULL;
+		}
+	}
+}
+
+/* The thread's context for this backtrace: from its cache, else looked up
+ * (or made) under prof_mtx and cached, replacing the slot's context. */
+static prof_tctx_t *
+prof_tctx_get(tsdn_t *tsdn, prof_tdata_t *tdata, void *const *vec,
+    unsigned len) {
+	uint64_t h = prof_bt_hash(vec, len);
+	prof_tctx_t *t = prof_tctx_cached(tdata, vec, len, h);
+	if (likely(t != NULL))
+		return t;
+	malloc_mutex_lock(&prof_mtx);
+	prof_tctx_t **slot = &tdata->tctx_cache[prof_tctx_cache_slot(h)];
+	if (*slot != NULL) {
+		prof_tctx_uncache_locked(tdata, *slot);
+		*slot = NULL;
+	}
+	if (prof_ntctx >= prof_sweep_at)
 		prof_sweep_locked(tsdn);
+	t = prof_lookup_locked(tsdn, tdata, vec, len, h);
+	if (t != NULL) {
+		t->cached = true;
+		*slot = t;
+	}
+	malloc_mutex_unlock(&prof_mtx);
+	return t;
+}
+
+/* The radix-tree element of ptr's page (ptr is ours and live). */
+JEMALLOC_ALWAYS_INLINE rtree_leaf_elm_t *
+prof_elm_lookup(tsdn_t *tsdn, const void *ptr) {
+	rtree_ctx_t fallback;
+	rtree_ctx_t *ctx = tsdn_rtree_ctx(tsdn, &fallback);
+	return rtree_leaf_elm_lookup(&extents_rtree, ctx, (uintptr_t)ptr,
+	    false, false);
+}
+
+/*
+ * Sets the size class an object is freed and measured by, in its extent
+ * and in the radix-tree element of its first page: every lookup by the
+ * object's address reads that element (the object starts in its
+ * extent's first page), and nothing reads the size class from the last
+ * page's.
+ */
+static void
+prof_szind_set(extent_t *extent, rtree_leaf_elm_t *elm, unsigned szind) {
+	extent_szind_set(extent, szind);
+	rtree_leaf_elm_szind_slab_update(elm, szind, false);
+}
+
+/* The context of a sample whose walk the memo could not stand in for
+ * (out of line: its buffers stay off the common path's frame). */
+static JEMALLOC_NOINLINE prof_tctx_t *
+prof_tctx_walk(tsd_t *tsd, prof_tdata_t *tdata, void **ra_slot,
+    bool verify) {
+	void *vec[PROF_BT_MAX];
+	prof_memo_t memo;
+	/* libgcc and the metadata allocations may call malloc. */
+	pre_reentrancy(tsd);
+	unsigned len = prof_backtrace(tsd, vec, ra_slot, verify, &memo);
+	prof_tctx_t *t = prof_tctx_get(tsd_tsdn(tsd), tdata, vec, len);
+#ifdef JEMALLOC_PROF_LIBGCC
+	if (t != NULL)
+		prof_memo_put(tdata, &memo, t);
+#endif
+	post_reentrancy(tsd);
+	return t;
 }
 
 void
 prof_malloc_sampled(tsd_t *tsd, void *ptr, size_t usize, void **ra_slot) {
 	tsdn_t *tsdn = tsd_tsdn(tsd);
+	rtree_leaf_elm_t *elm = prof_elm_lookup(tsdn, ptr);
+	assert(elm != NULL);
+	extent_t *extent = rtree_leaf_elm_bits_extent_get(
+	    rtree_leaf_elm_bits_read(elm, true));
+	if (usize <= SMALL_MAXCLASS) {
+		/* Promoted: the LARGE_MINCLASS extent becomes an object of
+		 * the requested class (see imalloc_sample). */
+		prof_szind_set(extent, elm, sz_size2index(usize));
+	}
 	prof_tdata_t *tdata = prof_tdata_get(tsd);
 	if (tdata == NULL)
 		return;
-	void *vec[PROF_BT_MAX];
-	pre_reentrancy(tsd);
-	unsigned len = prof_backtrace(tsd, vec, ra_slot);
-	malloc_mutex_lock(&prof_mtx);
-	prof_tctx_t *t = prof_lookup_locked(tsdn, tdata, vec, len);
+	prof_tctx_t *t = NULL;
+	bool verify = false;
+#ifdef JEMALLOC_PROF_LIBGCC
+	if (ra_slot != NULL) {
+		/* Walks are checked against libgcc often while a thread's
+		 * paths are new, then now and then, then rarely. */
+		if (unlikely(--tdata->verify_left == 0)) {
+			uint64_t w = tdata->ucache_walks += tdata->verify_every;
+			tdata->verify_every = w < 256 ? 32 : w < 2048 ? 1024 :
+			    4096;
+			tdata->verify_left = tdata->verify_every;
+			verify = true;
+		}
+		if (!verify)
+			t = prof_memo_get(tdata, ra_slot);
+	}
+#endif
+	if (t == NULL)
+		t = prof_tctx_walk(tsd, tdata, ra_slot, verify);
 	if (t != NULL) {
-		if (t->kept) {
-			t->kept = false;
-			prof_nempty--;
-		}
-		t->cnts.curobjs++;
-		t->cnts.curbytes += usize;
+		/* Cached: neither a sweep nor another thread's lookup
+		 * changes it until this thread replaces it. */
+		__atomic_fetch_add(&t->cnts.curobjs, 1, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&t->cnts.curbytes, usize, __ATOMIC_RELAXED);
 		if (opt_prof_accum) {
-			t->cnts.accumobjs++;
-			t->cnts.accumbytes += usize;
+			__atomic_fetch_add(&t->cnts.accumobjs, 1,
+			    __ATOMIC_RELAXED);
+			__atomic_fetch_add(&t->cnts.accumbytes, usize,
+			    __ATOMIC_RELAXED);
 		}
-		extent_t *extent = extent_lookup(tsdn, ptr, true);
 		extent_prof_tctx_set(extent, t);
 	}
-	malloc_mutex_unlock(&prof_mtx);
-	post_reentrancy(tsd);
-}
-
-void
-prof_promote(tsdn_t *tsdn, void *ptr, size_t usize) {
-	extent_t *extent = extent_lookup(tsdn, ptr, true);
-	unsigned szind = sz_size2index(usize);
-	extent_szind_set(extent, szind);
-	extent_rtree_szind_slab_update(tsdn, extent, szind, false);
 }
 
 bool
@@ -841,41 +1137,49 @@ prof_sampled(tsdn_t *tsdn, const void *ptr) {
 	    extent_prof_tctx_get(extent) != NULL;
 }
 
-/* Drops a sampled extent's record; returns the class to free it by. */
+/*
+ * A sampled extent is freed: drops its record, and turns a promoted
+ * object back into the LARGE_MINCLASS extent it is.  elm is its first
+ * page's radix-tree element, NULL to look it up.  Returns the class to
+ * free it by.
+ */
 static unsigned
-prof_extent_release(tsdn_t *tsdn, extent_t *extent, unsigned szind) {
+prof_extent_release(tsdn_t *tsdn, extent_t *extent, rtree_leaf_elm_t *elm,
+    unsigned szind) {
 	prof_tctx_t *t = extent_prof_tctx_get(extent);
-	if (t == NULL)
-		return szind;
-	malloc_mutex_lock(&prof_mtx);
-	assert(t->cnts.curobjs > 0);
-	t->cnts.curobjs--;
-	t->cnts.curbytes -= sz_index2size(szind);
-	if (t->cnts.curobjs == 0)
-		prof_tctx_emptied_locked(tsdn, t);
-	malloc_mutex_unlock(&prof_mtx);
-	extent_prof_tctx_set(extent, NULL);
+	if (t != NULL) {
+		extent_prof_tctx_set(extent, NULL);
+		__atomic_fetch_sub(&t->cnts.curbytes, sz_index2size(szind),
+		    __ATOMIC_RELAXED);
+		/* The last touch of t (see "Context lifetime"). */
+		uint64_t was = __atomic_fetch_sub(&t->cnts.curobjs, 1,
+		    __ATOMIC_RELEASE);
+		assert(was > 0);
+		(void)was;
+	}
 	if (szind < NBINS) {
-		/* Promoted: back to the large extent it really is. */
 		szind = sz_size2index(LARGE_MINCLASS);
-		extent_szind_set(extent, szind);
-		extent_rtree_szind_slab_update(tsdn, extent, szind, false);
+		if (elm == NULL)
+			elm = prof_elm_lookup(tsdn, extent_addr_get(extent));
+		prof_szind_set(extent, elm, szind);
 	}
 	return szind;
 }
 
 unsigned
-prof_free_hook(tsd_t *tsd, void *ptr, unsigned szind) {
-	extent_t *extent = extent_lookup(tsd_tsdn(tsd), ptr, false);
+prof_free_hook(tsd_t *tsd, rtree_leaf_elm_t *elm, unsigned szind) {
+	tsdn_t *tsdn = tsd_tsdn(tsd);
+	extent_t *extent = rtree_leaf_elm_bits_extent_get(
+	    rtree_leaf_elm_bits_read(elm, true));
 	if (extent == NULL || extent_slab_get(extent) ||
 	    extent_state_get(extent) != extent_state_active)
 		return szind;
-	return prof_extent_release(tsd_tsdn(tsd), extent, szind);
+	return prof_extent_release(tsdn, extent, elm, szind);
 }
 
 void
 prof_extent_reset(tsdn_t *tsdn, extent_t *extent) {
-	prof_extent_release(tsdn, extent,
+	prof_extent_release(tsdn, extent, NULL,
 	    extent_szind_get_maybe_invalid(extent));
 }
 
@@ -957,11 +1261,13 @@ prof_tctx_dump_cnts(const prof_tctx_t *t) {
 	prof_cnt_t c = {0, 0, 0, 0};
 	if (t->epoch != prof_epoch)
 		return c;
-	c.curobjs = t->cnts.curobjs;
-	c.curbytes = t->cnts.curbytes;
+	/* The two counts change one after the other without the lock: no
+	 * objects means no bytes. */
+	c.curobjs = prof_cnt_load(&t->cnts.curobjs);
+	c.curbytes = c.curobjs == 0 ? 0 : prof_cnt_load(&t->cnts.curbytes);
 	if (opt_prof_accum) {
-		c.accumobjs = t->cnts.accumobjs;
-		c.accumbytes = t->cnts.accumbytes;
+		c.accumobjs = prof_cnt_load(&t->cnts.accumobjs);
+		c.accumbytes = prof_cnt_load(&t->cnts.accumbytes);
 	}
 	return c;
 }
@@ -978,7 +1284,10 @@ prof_dump_sum_locked(prof_cnt_t *all, size_t *ngctx) {
 			bool any = false;
 			for (prof_tctx_t *t = g->tctxs; t != NULL;
 			    t = t->next) {
+				/* One snapshot, so that a dump's records
+				 * add up to its totals. */
 				prof_cnt_t c = prof_tctx_dump_cnts(t);
+				t->dump_cnts = c;
 				prof_cnt_add(&t->tdata->dump_cnt, &c);
 				prof_cnt_add(all, &c);
 				any |= !prof_cnt_empty(&c);
@@ -1075,8 +1384,7 @@ prof_dump_file(const char *filename, bool leakcheck) {
 			prof_cnt_t sum = {0, 0, 0, 0};
 			for (prof_tctx_t *t = g->tctxs; t != NULL;
 			    t = t->next) {
-				prof_cnt_t c = prof_tctx_dump_cnts(t);
-				prof_cnt_add(&sum, &c);
+				prof_cnt_add(&sum, &t->dump_cnts);
 			}
 			if (prof_cnt_empty(&sum))
 				continue;
@@ -1090,7 +1398,7 @@ prof_dump_file(const char *filename, bool leakcheck) {
 			prof_dump_printf("\n");
 			for (prof_tctx_t *t = g->tctxs; t != NULL;
 			    t = t->next) {
-				prof_cnt_t c = prof_tctx_dump_cnts(t);
+				prof_cnt_t c = t->dump_cnts;
 				if (prof_cnt_empty(&c))
 					continue;
 				prof_dump_printf("  t%"PRIu64": ",
@@ -1219,9 +1527,9 @@ prof_reset(tsd_t *tsd, size_t lg_sample) {
 	malloc_mutex_lock(&prof_dump_mtx);
 	malloc_mutex_lock(&prof_mtx);
 	__atomic_store_n(&lg_prof_sample, lg_sample, __ATOMIC_RELAXED);
-	prof_epoch++;
+	__atomic_store_n(&prof_epoch, prof_epoch + 1, __ATOMIC_RELAXED);
 	/* Contexts of the old epoch that count no live object go now; the
-	 * others go when their last object is freed. */
+	 * others with a later sweep after their last object is freed. */
 	prof_sweep_locked(tsdn);
 	malloc_mutex_unlock(&prof_mtx);
 	malloc_mutex_unlock(&prof_dump_mtx);
@@ -1341,8 +1649,10 @@ prof_boot2(tsd_t *tsd) {
 	    malloc_mutex_init(&prof_dump_mtx, "prof_dump",
 	    WITNESS_RANK_PROF_DUMP))
 		return true;
+	prof_log2_init();
 	if (!opt_prof)
 		return false;
+	prof_sweep_at = PROF_SWEEP_MIN;
 	prof_table_size = 1024;
 	prof_table = prof_meta_alloc(tsd_tsdn(tsd), prof_table_size *
 	    sizeof(*prof_table));
@@ -1368,11 +1678,10 @@ void prof_tdata_cleanup(tsd_t *tsd) {}
 bool prof_sample_hard(tsd_t *tsd, size_t usize) { return false; }
 void prof_malloc_sampled(tsd_t *tsd, void *ptr, size_t usize,
     void **ra_slot) {}
-unsigned prof_free_hook(tsd_t *tsd, void *ptr, unsigned szind) {
+unsigned prof_free_hook(tsd_t *tsd, rtree_leaf_elm_t *elm, unsigned szind) {
 	return szind;
 }
 void prof_extent_reset(tsdn_t *tsdn, extent_t *extent) {}
-void prof_promote(tsdn_t *tsdn, void *ptr, size_t usize) {}
 bool prof_sampled(tsdn_t *tsdn, const void *ptr) { return false; }
 void prof_gdump_note(size_t footprint) {}
 void prof_pending_dumps(tsd_t *tsd) {}

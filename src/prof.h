@@ -82,18 +82,19 @@ void prof_tdata_cleanup(tsd_t *tsd);
 
 /* The slow part of the sampling decision: the count ran out. */
 bool prof_sample_hard(tsd_t *tsd, size_t usize);
-/* Records a sampled allocation of usize at ptr (an extent of its own),
- * with the backtrace from the application frame whose return address the
- * public function keeps at ra_slot. */
+/* Records a sampled allocation of usize at ptr (an extent of its own;
+ * for a small usize, a LARGE_MINCLASS extent that this turns into an
+ * object of usize's class), with the backtrace from the application
+ * frame whose return address the public function keeps at ra_slot. */
 void prof_malloc_sampled(tsd_t *tsd, void *ptr, size_t usize,
     void **ra_slot);
-/* ptr is about to be freed: if it was sampled, drops it from its context
- * and turns a promoted small object back into its LARGE_MINCLASS extent.
- * Returns the size class the free must use (unchanged if not sampled). */
-unsigned prof_free_hook(tsd_t *tsd, void *ptr, unsigned szind);
-/* Turns the LARGE_MINCLASS extent at ptr into a sampled small object of
- * usize (its class in the extent and the radix tree). */
-void prof_promote(tsdn_t *tsdn, void *ptr, size_t usize);
+/* An object that is not in a slab, whose first page's radix-tree element
+ * is elm and whose size class is szind, is about to be freed: if it was
+ * sampled, drops it from its context and turns a promoted small object
+ * back into its LARGE_MINCLASS extent.  Returns the size class the free
+ * must use (unchanged if not sampled). */
+unsigned prof_free_hook(tsd_t *tsd, struct rtree_leaf_elm_s *elm,
+    unsigned szind);
 /* Arena reset: drops a large extent's sample record before the extent
  * is released wholesale. */
 void prof_extent_reset(tsdn_t *tsdn, struct extent_s *extent);

@@ -30,7 +30,7 @@
 #define RTREE_CTX_NCACHE_L2 8
 #define RTREE_LEAFKEY_INVALID ((uintptr_t)1)
 
-typedef struct {
+typedef struct rtree_leaf_elm_s {
 	atomic_u64_t bits;
 } rtree_leaf_elm_t;
 

@@ -11,12 +11,13 @@
 #          heap), all unit, integration and stress tests.
 #   tsan   gcc -fsanitize=thread, --with-jemalloc-prefix=je_, the
 #          multi-threaded tests.
+#   tsanprof  the same, --enable-prof too, the heap profiler's test.
 # Every run ends with run.sh's "N passed, N failed" line; this script sums
 # them and ends with one "N passed, N failed" line over all runs (a run
 # that does not build counts as one failure).  Exit status non-zero on any
 # failure.
 #
-# Environment: SANITIZE_ONLY="ubsan asan tsan" (subset to run),
+# Environment: SANITIZE_ONLY="ubsan asan tsan tsanprof" (subset to run),
 # SANITIZE_KEEP=1 (keep the temporary trees), CC (default gcc), JOBS (2).
 set -u
 cd "$(dirname "$0")/.."
@@ -24,7 +25,7 @@ top=$(pwd)
 
 CC=${CC:-gcc}
 JOBS=${JOBS:-2}
-only=${SANITIZE_ONLY:-ubsan asan tsan}
+only=${SANITIZE_ONLY:-ubsan asan tsan tsanprof}
 work=$(mktemp -d "${TMPDIR:-/tmp}/jesanitize.XXXXXX") || exit 1
 if [ "${SANITIZE_KEEP:-0}" = 1 ]; then
 	echo "sanitize: keeping trees under $work"
@@ -198,6 +199,18 @@ if want tsan; then
 	    "-O1 -g -fsanitize=thread -fno-omit-frame-pointer $NOSEG" \
 	    "-fsanitize=thread" \
 	    UNIT_BINS= "INTEGRATION_BINS=$ib"
+fi
+
+if want tsanprof; then
+	# The heap profiler's test (its threads scenario above all: context
+	# counts are kept without a lock, src/prof.c "Context lifetime") in
+	# an --enable-prof copy.
+	ro=""
+	run_one tsan-prof "--enable-prof --with-jemalloc-prefix=je_" \
+	    "-O1 -g -fsanitize=thread -fno-omit-frame-pointer $NOSEG" \
+	    "-fsanitize=thread" \
+	    UNIT_BINS= INTEGRATION_BINS=build/test/integration/prof \
+	    STRESS_BINS= PROGRAM_TESTS=
 fi
 
 echo "sanitize timings:$timings"

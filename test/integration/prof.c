@@ -18,6 +18,8 @@
  *   final     prof_final writes .f.heap at exit
  *   leak      prof_leak's report at exit (counts, contexts, file)
  *   fork      a child keeps its parent's samples and adds its own
+ *   threads   objects freed by other threads (and after their own thread
+ *             ended) while dumps run: counts end exact
  *   off       a profiling build with prof:false: prof.dump is EFAULT
  * The sampling interval's distribution is checked in test/unit/prof.c.
  */
@@ -275,7 +277,8 @@ site_bytes(const dump_t *d, int site) {
 	return site_cnt(d, site).bytes;
 }
 
-enum { SITE_A, SITE_B, SITE_C, SITE_D, SITE_R, SITE_T, SITE_V, SITE_X, SITE_Y };
+enum { SITE_A, SITE_B, SITE_C, SITE_D, SITE_R, SITE_T, SITE_V, SITE_X, SITE_Y,
+    SITE_W };
 
 /* Aligned: a neighbour's calls are never within reach of the probe. */
 static __attribute__((noinline, aligned(256))) void
@@ -315,6 +318,14 @@ site_r(void **v, int n) {
 	probe(SITE_R);
 	for (int i = 0; i < n; i++)
 		v[i] = realloc(v[i], 5000);
+}
+
+/* Aligned: a neighbour's calls are never within reach of the probe. */
+static __attribute__((noinline, aligned(256))) void
+site_w(void **v, int n) {
+	probe(SITE_W);
+	for (int i = 0; i < n; i++)
+		v[i] = malloc(64 + (size_t)(i & 3) * 1000);
 }
 
 /* A frame whose size varies (alloca): the backtrace cache in front of
@@ -755,6 +766,98 @@ child_alloca(void) {
 	free(d);
 }
 
+/*
+ * Threads in waves share a pool of sampled objects: each frees objects
+ * that other threads (often ended ones) allocated, while the main thread
+ * dumps.  Contexts are counted without the lock by the thread that owns
+ * them and by frees from any thread; after the waves every object is
+ * gone, and the counts say so.
+ */
+enum { W_THREADS = 4, W_WAVES = 3, W_ITERS = 3000, W_POOL = 256 };
+static void *w_pool[W_POOL];
+static pthread_mutex_t w_mtx = PTHREAD_MUTEX_INITIALIZER;
+static unsigned w_seed = 1;
+static bool w_done;	/* atomic */
+
+static void *
+w_worker(void *arg) {
+	(void)arg;
+	for (int i = 0; i < W_ITERS; i++) {
+		void *v[4];
+		site_w(v, 4);
+		for (int j = 0; j < 4; j++) {
+			pthread_mutex_lock(&w_mtx);
+			w_seed = w_seed * 1103515245u + 12345u;
+			unsigned k = (w_seed >> 8) % W_POOL;
+			void *old = w_pool[k];
+			w_pool[k] = v[j];
+			pthread_mutex_unlock(&w_mtx);
+			free(old);
+		}
+	}
+	return NULL;
+}
+
+static void *
+w_dumper(void *arg) {
+	(void)arg;
+	dump_t *d = malloc(sizeof(dump_t));
+	unsigned n = 0;
+	while (!__atomic_load_n(&w_done, __ATOMIC_ACQUIRE) && n < 50) {
+		dump_now(d);	/* its parser checks records against totals */
+		n++;
+	}
+	free(d);
+	return NULL;
+}
+
+static void
+child_threads(void) {
+	/* The site's first call (probe() notes its address) before the
+	 * threads call it. */
+	void *first[4];
+	site_w(first, 4);
+	for (int i = 0; i < 4; i++)
+		free(first[i]);
+	pthread_t dumper;
+	pthread_create(&dumper, NULL, w_dumper, NULL);
+	for (int w = 0; w < W_WAVES; w++) {
+		pthread_t t[W_THREADS];
+		for (int i = 0; i < W_THREADS; i++)
+			pthread_create(&t[i], NULL, w_worker, NULL);
+		for (int i = 0; i < W_THREADS; i++)
+			pthread_join(t[i], NULL);
+	}
+	__atomic_store_n(&w_done, true, __ATOMIC_RELEASE);
+	pthread_join(dumper, NULL);
+	dump_t *d = malloc(sizeof(dump_t));
+	dump_now(d);
+	uint64_t live = 0;
+	for (int k = 0; k < W_POOL; k++)
+		live += w_pool[k] != NULL;
+	check(site_objs(d, SITE_W) == live, "pooled objects: %" PRIu64
+	    " in the dump, %" PRIu64 " live", site_objs(d, SITE_W), live);
+	for (int k = 0; k < W_POOL; k++) {
+		free(w_pool[k]);
+		w_pool[k] = NULL;
+	}
+	dump_now(d);
+	check(site_objs(d, SITE_W) == 0 && site_bytes(d, SITE_W) == 0,
+	    "all freed: %" PRIu64 " objects, %" PRIu64 " bytes left",
+	    site_objs(d, SITE_W), site_bytes(d, SITE_W));
+	/* A reset with contexts in the ended threads' and this thread's
+	 * caches, then new samples. */
+	check(mallctl("prof.reset", NULL, NULL, NULL, 0) == 0, "prof.reset");
+	void *v[4];
+	site_w(v, 4);
+	dump_now(d);
+	check(site_objs(d, SITE_W) == 4, "after the reset: %" PRIu64,
+	    site_objs(d, SITE_W));
+	for (int i = 0; i < 4; i++)
+		free(v[i]);
+	free(d);
+}
+
 static void
 child_off(void) {
 	check(!get_b("opt.prof"), "opt.prof false");
@@ -802,7 +905,7 @@ static const struct {
 	{"interval", child_interval}, {"gdump", child_gdump},
 	{"leak", child_leak}, {"final", child_final}, {"fork", child_fork},
 	{"off", child_off}, {"dump_errors", child_dump_errors},
-	{"alloca", child_alloca},
+	{"alloca", child_alloca}, {"threads", child_threads},
 };
 
 static int
@@ -870,6 +973,7 @@ PROF_CASE(test_gdump, "gdump", "prof:true,prof_gdump:true,prof_prefix:%s/p")
 PROF_CASE(test_fork, "fork", "prof:true,lg_prof_sample:0%.0s")
 PROF_CASE(test_off, "off", "prof:false%.0s")
 PROF_CASE(test_alloca, "alloca", "prof:true,lg_prof_sample:0%.0s")
+PROF_CASE(test_threads, "threads", "prof:true,lg_prof_sample:0%.0s")
 /* abort:false: debug builds abort on a failed dump otherwise (5.1.0). */
 PROF_CASE(test_dump_errors, "dump_errors", "prof:true,abort:false%.0s")
 
@@ -972,5 +1076,6 @@ main(int argc, char **argv) {
 	    TEST_CASE(test_fork),
 	    TEST_CASE(test_off),
 	    TEST_CASE(test_alloca),
+	    TEST_CASE(test_threads),
 	    TEST_CASE(test_dump_errors));
 }
