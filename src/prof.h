@@ -23,16 +23,21 @@
  * objects and bytes.  prof.reset starts a new epoch: older tctxs keep
  * counting the frees of their objects but are left out of dumps.  A
  * context whose last object is freed is kept for the site's next sample
- * (up to 256 such, then they are swept).
+ * until a sweep (when the number of contexts has doubled).  Each thread
+ * caches its 64 most recent tctxs by backtrace hash.
  *
  * Backtraces start at the application frame (public functions pass down
  * their return-address slot); in libgcc builds a cache of frame sizes
- * learned from libgcc's walks stands in front of it (prof.c).
+ * learned from libgcc's walks stands in front of it, and a per-thread
+ * memo of recent walks and their tctxs in front of that (prof.c).
  *
  * Synchronization: prof_mtx ("prof") guards the table, every gctx, tctx
- * and tdata and their counters; prof_dump_mtx serialises dumps.  Neither
- * is held while calling into the arenas except for metadata allocations
- * (ranks below every arena lock).
+ * and tdata; prof_dump_mtx serialises dumps.  A tctx's counters are
+ * atomics: its thread adds to them without the lock while the tctx is in
+ * the thread's context cache, frees subtract from any thread (see
+ * "Context lifetime" in prof.c).  Neither lock is held while calling into
+ * the arenas except for metadata allocations (ranks below every arena
+ * lock).
  */
 #ifndef JEMALLOC_PROF_H
 #define JEMALLOC_PROF_H
