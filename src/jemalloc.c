@@ -517,6 +517,9 @@ check_dalloc_ptr(tsdn_t *tsdn, const char *func, const void *ptr) {
 	}
 }
 
+JEMALLOC_ALWAYS_INLINE void ifree_elm(tsd_t *tsd, void *ptr,
+    rtree_leaf_elm_t *elm, uint64_t bits, tcache_t *tcache, bool slow_path);
+
 JEMALLOC_ALWAYS_INLINE void
 ifree(tsd_t *tsd, void *ptr, tcache_t *tcache, bool slow_path) {
 	tsdn_t *tsdn = tsd_tsdn(tsd);
@@ -530,7 +533,14 @@ ifree(tsd_t *tsd, void *ptr, tcache_t *tcache, bool slow_path) {
 		report_bad_pointer("free", "invalid pointer (not allocated by "
 		    "jemalloc)", ptr);
 	}
-	uint64_t bits = rtree_leaf_elm_bits_read(elm, false);
+	ifree_elm(tsd, ptr, elm, rtree_leaf_elm_bits_read(elm, false), tcache,
+	    slow_path);
+}
+
+/* ifree once ptr's radix-tree element elm (which read bits) is known. */
+JEMALLOC_ALWAYS_INLINE void
+ifree_elm(tsd_t *tsd, void *ptr, rtree_leaf_elm_t *elm, uint64_t bits,
+    tcache_t *tcache, bool slow_path) {
 	unsigned szind = rtree_leaf_elm_bits_szind_get(bits);
 	bool slab = rtree_leaf_elm_bits_slab_get(bits);
 	/*
@@ -544,7 +554,8 @@ ifree(tsd_t *tsd, void *ptr, tcache_t *tcache, bool slow_path) {
 	unsigned dalloc_szind = szind;
 	if (config_prof && unlikely(opt_prof) && !slab)
 		dalloc_szind = prof_free_hook(tsd, elm, szind);
-	arena_dalloc(tsdn, ptr, tcache, dalloc_szind, slab, slow_path);
+	arena_dalloc(tsd_tsdn(tsd), ptr, tcache, dalloc_szind, slab,
+	    slow_path);
 	if (config_stats)
 		tsd->thread_deallocated += sz_index2size(szind);
 }
@@ -926,6 +937,42 @@ malloc_default(size_t size) {
 	return ret;
 }
 
+#ifdef JEMALLOC_PROF
+/*
+ * Profiling builds: malloc()'s inline path ran out of its sample count
+ * (it has counted this call).  A sampled allocation goes straight to
+ * imalloc_sample, without the general pipeline; anything else (the
+ * thread's first count, profiling inactive, no memory) hands the bytes
+ * back to the count and takes malloc_default, which counts them again.
+ */
+static JEMALLOC_NOINLINE void *
+malloc_sample(size_t size) {
+	tsd_t *tsd = tsd_fetch_min();
+	unsigned ind = sz_size2index(size);
+	size_t usize = sz_index2size(ind);
+	if (likely(tsd_fast(tsd) && prof_sample_hard(tsd, usize))) {
+		/* A small size: promoted (see imalloc_sample). */
+		static_opts_t sopts;
+		dynamic_opts_t dopts;
+		static_opts_init(&sopts);
+		dynamic_opts_init(&dopts);
+		void *ret = imalloc_no_sample(&sopts, &dopts, tsd,
+		    LARGE_MINCLASS, LARGE_MINCLASS,
+		    sz_size2index(LARGE_MINCLASS));
+		if (likely(ret != NULL)) {
+			prof_malloc_sampled(tsd, ret, usize, PROF_RA_SLOT());
+			if (config_stats)
+				tsd->thread_allocated += usize;
+			if (unlikely(prof_dump_pending))
+				prof_pending_dumps(tsd);
+			return ret;
+		}
+	}
+	tsd->prof_sample_left += (int64_t)usize;
+	return malloc_default(size);
+}
+#endif
+
 /*
  * malloc() of a small size by a warm thread: size class by table, one pop
  * from the thread cache's stack.  Misses, low-water marks, the GC tick,
@@ -959,7 +1006,7 @@ je_malloc(size_t size) {
 				 * prof:false (see doc/deviations.md).
 				 */
 				TSD_SUB_OR_GOTO(tsd->prof_sample_left, usize,
-				    label_slow);
+				    label_sample);
 #else
 				TSD_TICK_OR_GOTO(tsd->tcache.gc_ticker,
 				    label_slow);
@@ -973,8 +1020,12 @@ je_malloc(size_t size) {
 			}
 		}
 	}
-label_slow:
+label_slow: __attribute__((unused));	/* profiling builds: no goto */
 	return malloc_default(size);
+#ifdef JEMALLOC_PROF
+label_sample:
+	return malloc_sample(size);
+#endif
 }
 
 JEMALLOC_EXPORT int
