@@ -96,9 +96,8 @@ struct prof_tctx_s {
 	prof_gctx_t *gctx;
 	prof_tdata_t *tdata;
 	uint64_t epoch;
-	/* Atomic: frees subtract without a lock; the owning thread adds
-	 * without one while the context is in its cache, otherwise under
-	 * prof_mtx. */
+	/* Atomic: frees subtract without a lock; only the owning thread
+	 * adds, without a lock, while the context is in its cache. */
 	prof_cnt_t cnts;
 	bool cached;			/* in tdata's cache (under prof_mtx) */
 	prof_cnt_t dump_cnts;		/* a dump's snapshot (under prof_mtx) */
@@ -441,11 +440,11 @@ prof_backtrace_copy(void **vec, void *const *raw, unsigned n, unsigned start) {
 /* Keeps a walk through the cache for prof_memo_put (too long: none). */
 static void
 prof_memo_prepare(prof_memo_t *m, void *const *raw, const uint32_t *ks,
-    unsigned n) {
+    unsigned n, uint64_t gen) {
 	m->n = 0;
 	if (n > PROF_MEMO_FRAMES)
 		return;
-	m->gen = __atomic_load_n(&prof_ucache_gen, __ATOMIC_ACQUIRE);
+	m->gen = gen;
 	m->span = 0;
 	for (unsigned i = 0; i < n; i++) {
 		m->ip[i] = (uintptr_t)raw[i];
@@ -476,11 +475,15 @@ prof_backtrace(tsd_t *tsd, void **vec, void **ra_slot, bool verify,
 	memo->n = 0;
 	if (ra_slot != NULL && tdata != NULL) {
 		uint32_t ks[PROF_RAW_MAX];
+		/* Read before the entries the walk uses: a change after it
+		 * makes the memo stale. */
+		uint64_t gen = __atomic_load_n(&prof_ucache_gen,
+		    __ATOMIC_ACQUIRE);
 		unsigned n = prof_ucache_walk(tdata, raw, ks, PROF_RAW_MAX,
 		    ra_slot);
 		if (n > 0) {
 			if (!verify) {
-				prof_memo_prepare(memo, raw, ks, n);
+				prof_memo_prepare(memo, raw, ks, n, gen);
 				return prof_backtrace_copy(vec, raw, n, 0);
 			}
 			void *full[PROF_RAW_MAX];
@@ -492,7 +495,7 @@ prof_backtrace(tsd_t *tsd, void **vec, void **ra_slot, bool verify,
 				j++;
 			if (j < m && m - j >= n && memcmp(&full[j], raw, n *
 			    sizeof(void *)) == 0) {
-				prof_memo_prepare(memo, raw, ks, n);
+				prof_memo_prepare(memo, raw, ks, n, gen);
 				return prof_backtrace_copy(vec, raw, n, 0);
 			}
 			/* The cache was wrong on this path: never again. */
@@ -980,11 +983,18 @@ prof_memo_get(const prof_tdata_t *tdata, void **ra_slot) {
 
 static void
 prof_memo_put(prof_tdata_t *tdata, const prof_memo_t *m, prof_tctx_t *t) {
-	if (m->n == 0)
-		return;
 	prof_memo_t *slot = &tdata->memo[prof_memo_slot(m->ip[0])];
 	*slot = *m;
 	slot->tctx = t;
+}
+
+/* The walk from ip could not be memoised (libgcc took it, or it was
+ * too long): a memo for ip would stand for a different walk. */
+static void
+prof_memo_clear(prof_tdata_t *tdata, uintptr_t ip) {
+	prof_memo_t *slot = &tdata->memo[prof_memo_slot(ip)];
+	if (slot->tctx != NULL && slot->ip[0] == ip)
+		slot->tctx = NULL;
 }
 #endif
 
@@ -1074,8 +1084,10 @@ prof_tctx_walk(tsd_t *tsd, prof_tdata_t *tdata, void **ra_slot,
 	unsigned len = prof_backtrace(tsd, vec, ra_slot, verify, &memo);
 	prof_tctx_t *t = prof_tctx_get(tsd_tsdn(tsd), tdata, vec, len);
 #ifdef JEMALLOC_PROF_LIBGCC
-	if (t != NULL)
+	if (t != NULL && memo.n > 0)
 		prof_memo_put(tdata, &memo, t);
+	else if (ra_slot != NULL)
+		prof_memo_clear(tdata, (uintptr_t)*ra_slot);
 #endif
 	post_reentrancy(tsd);
 	return t;
@@ -1118,13 +1130,15 @@ prof_malloc_sampled(tsd_t *tsd, void *ptr, size_t usize, void **ra_slot) {
 	if (t != NULL) {
 		/* Cached: neither a sweep nor another thread's lookup
 		 * changes it until this thread replaces it. */
-		__atomic_fetch_add(&t->cnts.curobjs, 1, __ATOMIC_RELAXED);
+		/* Bytes before objects: a dump that sees the object (by
+		 * acquire) sees its bytes. */
 		__atomic_fetch_add(&t->cnts.curbytes, usize, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&t->cnts.curobjs, 1, __ATOMIC_RELEASE);
 		if (opt_prof_accum) {
-			__atomic_fetch_add(&t->cnts.accumobjs, 1,
-			    __ATOMIC_RELAXED);
 			__atomic_fetch_add(&t->cnts.accumbytes, usize,
 			    __ATOMIC_RELAXED);
+			__atomic_fetch_add(&t->cnts.accumobjs, 1,
+			    __ATOMIC_RELEASE);
 		}
 		extent_prof_tctx_set(extent, t);
 	}
@@ -1267,7 +1281,8 @@ prof_tctx_dump_cnts(const prof_tctx_t *t) {
 	c.curbytes = c.curobjs == 0 ? 0 : prof_cnt_load(&t->cnts.curbytes);
 	if (opt_prof_accum) {
 		c.accumobjs = prof_cnt_load(&t->cnts.accumobjs);
-		c.accumbytes = prof_cnt_load(&t->cnts.accumbytes);
+		c.accumbytes = c.accumobjs == 0 ? 0 :
+		    prof_cnt_load(&t->cnts.accumbytes);
 	}
 	return c;
 }
@@ -1628,6 +1643,8 @@ prof_thread_name_set(tsd_t *tsd, const char *name) {
 
 void
 prof_boot1(void) {
+	/* Before the first draw (this thread may sample before boot2). */
+	prof_log2_init();
 	/* prof_leak alone turns profiling on, without automatic dumps. */
 	if (opt_prof_leak && !opt_prof) {
 		opt_prof = true;
@@ -1649,7 +1666,6 @@ prof_boot2(tsd_t *tsd) {
 	    malloc_mutex_init(&prof_dump_mtx, "prof_dump",
 	    WITNESS_RANK_PROF_DUMP))
 		return true;
-	prof_log2_init();
 	if (!opt_prof)
 		return false;
 	prof_sweep_at = PROF_SWEEP_MIN;
