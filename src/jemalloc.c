@@ -940,10 +940,11 @@ malloc_default(size_t size) {
 #ifdef JEMALLOC_PROF
 /*
  * Profiling builds: malloc()'s inline path ran out of its sample count
- * (it has counted this call).  A sampled allocation goes straight to
- * imalloc_sample, without the general pipeline; anything else (the
- * thread's first count, profiling inactive, no memory) hands the bytes
- * back to the count and takes malloc_default, which counts them again.
+ * (it has counted this call).  A sampled allocation is served as
+ * imalloc_sample serves a small size, without the general pipeline;
+ * anything else (the thread's first count, profiling inactive, no
+ * memory) hands the bytes back to the count and takes malloc_default,
+ * which counts them again.
  */
 static JEMALLOC_NOINLINE void *
 malloc_sample(size_t size) {
@@ -951,7 +952,8 @@ malloc_sample(size_t size) {
 	unsigned ind = sz_size2index(size);
 	size_t usize = sz_index2size(ind);
 	if (likely(tsd_fast(tsd) && prof_sample_hard(tsd, usize))) {
-		/* A small size: promoted (see imalloc_sample). */
+		/* A small size: a LARGE_MINCLASS object from the thread
+		 * cache, promoted by prof_malloc_sampled. */
 		static_opts_t sopts;
 		dynamic_opts_t dopts;
 		static_opts_init(&sopts);
