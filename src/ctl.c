@@ -446,10 +446,21 @@ ctl_refresh_locked(tsdn_t *tsdn) {
 	st->epoch = ctl_epoch;
 }
 
+/*
+ * Index narenas (arenas.narenas) stands for MALLCTL_ARENAS_ALL in
+ * arena.<i>.{initialized,purge,decay,dss} and stats.arenas.<i>: 5.1.0
+ * keeps that older spelling as a deprecated alias.
+ */
+static size_t
+ctl_arena_ind_compat(size_t i) {
+	return i == narenas_total_get() ? MALLCTL_ARENAS_ALL : i;
+}
+
 /* The snapshot slot of arena index i, or NULL (ctl_mtx held). */
 static ctl_arena_stats_t *
 ctl_arena_slot_get(size_t i) {
 	ctl_arena_stats_t *as;
+	i = ctl_arena_ind_compat(i);
 	if (i == MALLCTL_ARENAS_ALL)
 		as = ctl_sarena;
 	else if (i == MALLCTL_ARENAS_DESTROYED)
@@ -837,7 +848,7 @@ static const ctl_node_t tcache_node[] = {
 static int
 arena_i_initialized_ctl(CTL_ARGS) {
 	READONLY();
-	size_t i = mib[1];
+	size_t i = ctl_arena_ind_compat(mib[1]);
 	bool initialized;
 	if (i == MALLCTL_ARENAS_ALL || i == MALLCTL_ARENAS_DESTROYED)
 		initialized = i == MALLCTL_ARENAS_ALL ||
@@ -851,7 +862,7 @@ arena_i_initialized_ctl(CTL_ARGS) {
 static int
 arena_i_purge_ctl(CTL_ARGS) {
 	VOID();
-	size_t i = mib[1];
+	size_t i = ctl_arena_ind_compat(mib[1]);
 	/* Under ctl_mtx, which arena destruction holds: no arena walked
 	 * here goes away meanwhile. */
 	malloc_mutex_lock(&ctl_mtx);
@@ -902,7 +913,7 @@ arena_i_muzzy_decay_ms_ctl(CTL_ARGS) {
 static int
 arena_i_decay_ctl(CTL_ARGS) {
 	VOID();
-	size_t i = mib[1];
+	size_t i = ctl_arena_ind_compat(mib[1]);
 	malloc_mutex_lock(&ctl_mtx);	/* see arena_i_purge_ctl */
 	unsigned n = narenas_total_get();
 	for (unsigned j = 0; j < n; j++) {
@@ -948,7 +959,7 @@ arena_i_destroy_ctl(CTL_ARGS) {
 
 static int
 arena_i_dss_ctl(CTL_ARGS) {
-	size_t i = mib[1];
+	size_t i = ctl_arena_ind_compat(mib[1]);
 	arena_t *arena = ctl_arena_of(mib);
 	if (arena == NULL && i != MALLCTL_ARENAS_ALL)
 		return EFAULT;
@@ -1021,7 +1032,7 @@ static const ctl_node_t arena_i_wrap[] = {CHILD(NULL, arena_i_node)};
 static const ctl_node_t *
 arena_i_index(tsd_t *tsd, const size_t *mib, size_t miblen, size_t i) {
 	if (i == MALLCTL_ARENAS_ALL || i == MALLCTL_ARENAS_DESTROYED ||
-	    i < narenas_total_get())
+	    i <= narenas_total_get())	/* narenas: see ctl_arena_ind_compat */
 		return arena_i_wrap;
 	return NULL;
 }

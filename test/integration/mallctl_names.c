@@ -1129,6 +1129,80 @@ TEST(test_arena_create_reset_destroy) {
 	    "");
 }
 
+/* test_narenas_alias's statistics part: arena 0 purged through the
+ * alias, and stats.arenas.<narenas> as the merged view. */
+static void
+narenas_alias_stats(unsigned n) {
+	char name[64];
+	size_t pdirty = 1;
+	size_t sz = sizeof(pdirty);
+	expect_d_eq(mallctl("stats.arenas.0.pdirty", &pdirty, &sz, NULL, 0), 0,
+	    "stats.arenas.0.pdirty");
+	expect_zu_eq(pdirty, 0, "arena 0 purged through arena.%u.purge", n);
+
+	/* stats.arenas.<narenas> is the merged view. */
+	size_t merged = 0, alias = 1;
+	sz = sizeof(merged);
+	expect_d_eq(mallctl("stats.arenas.4096.pactive", &merged, &sz, NULL,
+	    0), 0, "stats.arenas.4096.pactive");
+	snprintf(name, sizeof(name), "stats.arenas.%u.pactive", n);
+	expect_d_eq(mallctl(name, &alias, &sz, NULL, 0), 0, "%s", name);
+	expect_zu_eq(alias, merged, "%s", name);
+	snprintf(name, sizeof(name), "stats.arenas.%u.pactive", n + 1);
+	expect_d_eq(mallctl(name, &alias, &sz, NULL, 0), ENOENT, "%s", name);
+}
+
+/*
+ * 5.1.0's deprecated alias: index arenas.narenas means MALLCTL_ARENAS_ALL
+ * in arena.<i>.{initialized,purge,decay,dss} and stats.arenas.<i>; the
+ * per-arena nodes answer EFAULT there, and narenas + 1 does not exist.
+ */
+TEST(test_narenas_alias) {
+	unsigned n = get_unsigned("arenas.narenas");
+	char name[64];
+	bool init = false;
+	size_t sz = sizeof(init);
+	snprintf(name, sizeof(name), "arena.%u.initialized", n);
+	expect_d_eq(mallctl(name, &init, &sz, NULL, 0), 0, "%s", name);
+	expect_true(init, "%s: the merged view exists", name);
+	snprintf(name, sizeof(name), "arena.%u.initialized", n + 1);
+	expect_d_eq(mallctl(name, &init, &sz, NULL, 0), ENOENT, "%s", name);
+
+	/* Dirty pages in arena 0, purged through the alias. */
+	unsigned zero = 0;
+	void *p = mallocx(4 << 20, MALLOCX_ARENA(zero) | MALLOCX_TCACHE_NONE);
+	assert_ptr_not_null(p, "mallocx");
+	dallocx(p, MALLOCX_TCACHE_NONE);
+	snprintf(name, sizeof(name), "arena.%u.decay", n);
+	expect_d_eq(mallctl(name, NULL, NULL, NULL, 0), 0, "%s", name);
+	snprintf(name, sizeof(name), "arena.%u.purge", n);
+	expect_d_eq(mallctl(name, NULL, NULL, NULL, 0), 0, "%s", name);
+	uint64_t epoch = 1;
+	expect_d_eq(mallctl("epoch", NULL, NULL, &epoch, sizeof(epoch)), 0,
+	    "epoch");
+	if (get_bool("config.stats"))
+		narenas_alias_stats(n);
+
+	/* dss reads the default, as 4096 does. */
+	const char *d1 = NULL, *d2 = NULL;
+	sz = sizeof(d1);
+	expect_d_eq(mallctl("arena.4096.dss", &d1, &sz, NULL, 0), 0,
+	    "arena.4096.dss");
+	snprintf(name, sizeof(name), "arena.%u.dss", n);
+	expect_d_eq(mallctl(name, &d2, &sz, NULL, 0), 0, "%s", name);
+	expect_true(d1 != NULL && d2 != NULL && strcmp(d1, d2) == 0,
+	    "%s: %s vs %s", name, d2 != NULL ? d2 : "(null)",
+	    d1 != NULL ? d1 : "(null)");
+
+	/* Nodes of one arena have none there. */
+	snprintf(name, sizeof(name), "arena.%u.reset", n);
+	expect_d_eq(mallctl(name, NULL, NULL, NULL, 0), EFAULT, "%s", name);
+	ssize_t ms;
+	sz = sizeof(ms);
+	snprintf(name, sizeof(name), "arena.%u.dirty_decay_ms", n);
+	expect_d_eq(mallctl(name, &ms, &sz, NULL, 0), EFAULT, "%s", name);
+}
+
 TEST(test_arenas_lookup) {
 	void *p = malloc(200);
 	assert_ptr_not_null(p, "");
@@ -1238,6 +1312,7 @@ main(void) {
 	    TEST_CASE(test_mib_reuse),
 	    TEST_CASE(test_tcache_explicit),
 	    TEST_CASE(test_arena_create_reset_destroy),
+	    TEST_CASE(test_narenas_alias),
 	    TEST_CASE(test_arenas_lookup),
 	    TEST_CASE(test_thread_arena),
 	    TEST_CASE(test_background_thread));
