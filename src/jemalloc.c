@@ -970,7 +970,9 @@ malloc_sample(size_t size) {
 			return ret;
 		}
 	}
-	tsd->prof_sample_left += (int64_t)usize;
+	/* (INT64_MAX: a thread that does not sample.) */
+	if (tsd->prof_sample_left <= INT64_MAX - (int64_t)usize)
+		tsd->prof_sample_left += (int64_t)usize;
 	return malloc_default(size);
 }
 #endif
