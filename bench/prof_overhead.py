@@ -8,7 +8,8 @@ Compares three runs of the same binaries, interleaved round by round:
   on        the same build, MALLOC_CONF=prof:true (lg_prof_sample 19)
 and reports medians of: microbench's mean small-pair time, its 4096 B pair,
 its mixed ring, larson's throughput, and callgrind instructions per
-malloc(64)+free pair (difference of two loop lengths, so start-up cancels).
+malloc(64)+free pair and per malloc(4096)+free pair 5 and 30 frames down
+the stack (differences of two loop lengths, so start-up cancels).
 
 usage: bench/prof_overhead.py DEFAULT_LIB PROF_LIB [ROUNDS] > out.md
 """
@@ -41,10 +42,38 @@ int main(int argc, char **argv) {
 """
 
 
-def instructions(pair, lib, conf, n):
+# malloc(size)+free pairs DEPTH frames down the stack (backtraces of real
+# programs are deep: the frame-size cache and the walk memo cost per frame).
+DEEP_C = r"""
+#include <stdlib.h>
+static long n_g;
+static size_t sz_g;
+__attribute__((noinline)) static long rec(int d) {
+    if (d == 0) {
+        for (long i = 0; i < n_g; i++) {
+            void *volatile p = malloc(sz_g);
+            free(p);
+        }
+        return 0;
+    }
+    long r = rec(d - 1);
+    __asm__ volatile("" ::: "memory");
+    return r + 1;
+}
+int main(int argc, char **argv) {
+    n_g = atol(argv[1]);
+    sz_g = (size_t)atol(argv[2]);
+    int depth = atoi(argv[3]);
+    return (int)rec(depth) - depth;
+}
+"""
+
+
+def instructions(pair, lib, conf, n, *args):
     env = dict(os.environ, LD_PRELOAD=lib, MALLOC_CONF=conf)
     err = subprocess.run(["valgrind", "--tool=callgrind",
-                          "--callgrind-out-file=/dev/null", pair, str(n)],
+                          "--callgrind-out-file=/dev/null", pair, str(n)]
+                         + [str(a) for a in args],
                          env=env, capture_output=True, text=True).stderr
     m = re.search(r"Collected : (\d+)", err)
     return int(m.group(1)) if m else None
@@ -93,6 +122,18 @@ def main():
             a = instructions(pair, lib, conf, 100000)
             b = instructions(pair, lib, conf, 200000)
             ins[name] = (b - a) / 100000 if a and b else None
+        dsrc, deep = os.path.join(tmp, "deep.c"), os.path.join(tmp, "deep")
+        with open(dsrc, "w") as f:
+            f.write(DEEP_C)
+        subprocess.run(["cc", "-O2", "-fno-optimize-sibling-calls", "-o",
+                        deep, dsrc], check=True)
+        deep_ins = {}
+        for depth in (5, 30):
+            for name, lib, conf in configs:
+                a = instructions(deep, lib, conf, 1000000, 4096, depth)
+                b = instructions(deep, lib, conf, 2000000, 4096, depth)
+                deep_ins[(depth, name)] = (b - a) / 1000000 if a and b \
+                    else None
 
     print("| measure | default build | prof build, prof:false | "
           "prof build, prof:true | prof:false vs default | "
@@ -114,6 +155,13 @@ def main():
               f"{ins['default']:.2f} | {ins['off']:.2f} | {ins['on']:.2f} | "
               f"{(ins['off'] / ins['default'] - 1) * 100:+.1f}% | "
               f"{(ins['on'] / ins['off'] - 1) * 100:+.1f}% |")
+    for depth in (5, 30):
+        d = {c: deep_ins[(depth, c)] for c, _, _ in configs}
+        if all(d.values()):
+            print(f"| instructions per malloc(4096)+free {depth} frames deep "
+                  f"(callgrind) | {d['default']:.2f} | {d['off']:.2f} | "
+                  f"{d['on']:.2f} | {(d['off'] / d['default'] - 1) * 100:+.1f}% | "
+                  f"{(d['on'] / d['off'] - 1) * 100:+.1f}% |")
     print(f"\n{rounds} interleaved rounds, medians; costs positive = slower.")
 
     # Instruction counts of microbench's kernels (deterministic where wall

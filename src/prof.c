@@ -54,7 +54,7 @@ bool prof_dump_pending = false;
  * that name it).
  */
 #define PROF_MEMO_N 8
-#define PROF_MEMO_FRAMES 16
+#define PROF_MEMO_FRAMES 64
 typedef struct prof_memo_s {
 	uintptr_t ip[PROF_MEMO_FRAMES];	/* ip[0]: the application frame's */
 	uint32_t k[PROF_MEMO_FRAMES];	/* frame sizes (k[n - 1] unused) */
