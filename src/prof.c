@@ -790,6 +790,19 @@ prof_table_grow_locked(tsdn_t *tsdn) {
 	prof_table_size = nsize;
 }
 
+/* Whether g is the backtrace vec (len frames, hash h). */
+static inline bool
+prof_gctx_is(const prof_gctx_t *g, void *const *vec, unsigned len,
+    uint64_t h) {
+	if (g->hash != h || g->len != len)
+		return false;
+	for (unsigned i = 0; i < len; i++) {
+		if (g->vec[i] != vec[i])
+			return false;
+	}
+	return true;
+}
+
 /* Under prof_mtx: the thread's context for this backtrace (hash h) in
  * the current epoch, created if needed. */
 static prof_tctx_t *
@@ -798,8 +811,7 @@ prof_lookup_locked(tsdn_t *tsdn, prof_tdata_t *tdata, void *const *vec,
 	prof_gctx_t *g;
 	for (g = prof_table[h & (prof_table_size - 1)]; g != NULL;
 	    g = g->hnext) {
-		if (g->hash == h && g->len == len && memcmp(g->vec, vec, len *
-		    sizeof(void *)) == 0)
+		if (prof_gctx_is(g, vec, len, h))
 			break;
 	}
 	if (g == NULL) {
@@ -941,14 +953,9 @@ prof_tctx_cached(const prof_tdata_t *tdata, void *const *vec, unsigned len,
 	prof_tctx_t *t = tdata->tctx_cache[prof_tctx_cache_slot(h)];
 	if (t == NULL)
 		return NULL;
-	const prof_gctx_t *g = t->gctx;
-	if (g->hash != h || g->len != len || t->epoch !=
-	    __atomic_load_n(&prof_epoch, __ATOMIC_RELAXED))
+	if (t->epoch != __atomic_load_n(&prof_epoch, __ATOMIC_RELAXED) ||
+	    !prof_gctx_is(t->gctx, vec, len, h))
 		return NULL;
-	for (unsigned i = 0; i < len; i++) {
-		if (g->vec[i] != vec[i])
-			return NULL;
-	}
 	return t;
 }
 

@@ -1,6 +1,7 @@
 /*
  * Helpers shared by the API tests (malloc, mallocx, calloc, realloc,
- * aligned, usable_size, cpp_operators): values hidden from the optimizer,
+ * aligned, usable_size, cpp_operators) and the threaded ones (threads,
+ * churn, fork, mallctl_race, stress): values hidden from the optimizer,
  * the size classes of facts §5.1 computed independently of the library,
  * and a position-dependent byte pattern to fill blocks and check them
  * (byte i depends only on seed and i, so any prefix of a block can be
@@ -48,6 +49,17 @@ gen_classes(size_t *out, size_t max_n, size_t limit) {
 		}
 	}
 	return n;
+}
+
+/* A small fast PRNG (xorshift64; *s must start non-zero). */
+static inline uint64_t
+xorshift(uint64_t *s) {
+	uint64_t x = *s;
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	*s = x;
+	return x;
 }
 
 static inline uint64_t

@@ -51,6 +51,7 @@
 #include <jemalloc/jemalloc.h>
 
 #include "test.h"
+#include "test_ctl.h"
 
 #pragma GCC diagnostic ignored "-Wformat-zero-length"
 
@@ -79,26 +80,6 @@ madvise(void *addr, size_t len, int advice) {
 }
 
 /* --- helpers (no asserts: children use them too) -------------------------- */
-
-static bool
-stats_on(void) {
-	bool v = false;
-	size_t sz = sizeof(v);
-	return mallctl("config.stats", &v, &sz, NULL, 0) == 0 && v;
-}
-
-static uint64_t
-now_ms(void) {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static void
-sleep_ms(unsigned ms) {
-	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-	nanosleep(&ts, NULL);
-}
 
 static int
 epoch_bump(void) {
@@ -167,23 +148,6 @@ bg_get(void) {
 static int
 bg_set(bool on) {
 	return mallctl("background_thread", NULL, NULL, &on, sizeof(on));
-}
-
-/* A manual arena with the given decay times, or UINT32_MAX. */
-static unsigned
-arena_make(ssize_t dirty_ms, ssize_t muzzy_ms) {
-	unsigned ind;
-	size_t sz = sizeof(ind);
-	if (mallctl("arenas.create", &ind, &sz, NULL, 0) != 0)
-		return UINT32_MAX;
-	char name[64];
-	snprintf(name, sizeof(name), "arena.%u.dirty_decay_ms", ind);
-	if (mallctl(name, NULL, NULL, &dirty_ms, sizeof(dirty_ms)) != 0)
-		return UINT32_MAX;
-	snprintf(name, sizeof(name), "arena.%u.muzzy_decay_ms", ind);
-	if (mallctl(name, NULL, NULL, &muzzy_ms, sizeof(muzzy_ms)) != 0)
-		return UINT32_MAX;
-	return ind;
 }
 
 /* Allocates and frees n large objects (touched) in arena ind; returns
@@ -274,7 +238,7 @@ TEST(on_off_on) {
 	sz = sizeof(max);
 	assert_d_eq(mallctl("max_background_threads", &max, &sz, NULL, 0), 0,
 	    "");
-	if (stats_on())
+	if (config_stats_on())
 		CHECK(num_threads() == 0, "num_threads %zu before", num_threads());
 
 	for (int round = 0; round < 2; round++) {
@@ -284,7 +248,7 @@ TEST(on_off_on) {
 		    0, "switch on");
 		CHECK(!old, "old value %d", old);
 		CHECK(bg_get(), "reads off after switching on");
-		if (stats_on()) {
+		if (config_stats_on()) {
 			size_t n = num_threads();
 			CHECK(n > 0 && n <= max, "round %d: num_threads %zu "
 			    "(max %zu)", round, n, max);
@@ -300,14 +264,14 @@ TEST(on_off_on) {
 		    sizeof(off)) == 0, "switch off");
 		CHECK(old, "old value %d", old);
 		CHECK(!bg_get(), "reads on after switching off");
-		if (stats_on())
+		if (config_stats_on())
 			CHECK(num_threads() == 0, "num_threads %zu after off",
 			    num_threads());
 		CHECK(bg_set(false) == 0, "off twice");
 	}
 	CHECK(bg_set(true) == 0, "on a third time");
 	CHECK(bg_get(), "");
-	if (stats_on())
+	if (config_stats_on())
 		CHECK(num_threads() > 0, "num_threads %zu", num_threads());
 	/* Allocation works as usual meanwhile. */
 	for (int i = 0; i < 1000; i++) {
@@ -319,7 +283,7 @@ TEST(on_off_on) {
 }
 
 TEST(num_runs_grow) {
-	if (!stats_on())
+	if (!config_stats_on())
 		test_skip("no stats");
 	unsigned ind = arena_make(400, 400);
 	assert_true(ind != UINT32_MAX, "arena");
@@ -354,7 +318,7 @@ TEST(num_runs_grow) {
 }
 
 TEST(idle_purge) {
-	if (!stats_on())
+	if (!config_stats_on())
 		test_skip("no stats");
 	unsigned ind = arena_make(200, 200);
 	assert_true(ind != UINT32_MAX, "arena");
@@ -386,7 +350,7 @@ TEST(idle_purge) {
 }
 
 TEST(no_idle_purge_without_threads) {
-	if (!stats_on())
+	if (!config_stats_on())
 		test_skip("no stats");
 	CHECK(!bg_get(), "threads on");
 	unsigned ind = arena_make(100, 100);
@@ -433,7 +397,7 @@ TEST(max_threads) {
 	CHECK(mallctl("max_background_threads", NULL, NULL, &one, 4) ==
 	    EINVAL, "short write");
 
-	if (stats_on()) {
+	if (config_stats_on()) {
 		/* One thread serves every arena. */
 		unsigned a = arena_make(150, 150), b = arena_make(150, 150);
 		CHECK(a != UINT32_MAX && b != UINT32_MAX, "arenas");
@@ -470,7 +434,7 @@ TEST(max_threads) {
  * jemalloc 5.3 releases them in about 0.2 s here.
  */
 TEST(timed_sleep_wakeup) {
-	if (!stats_on())
+	if (!config_stats_on())
 		test_skip("no stats");
 	size_t max0 = 0, sz = sizeof(max0), one = 1;
 	assert_d_eq(mallctl("max_background_threads", &max0, &sz, &one,
@@ -568,7 +532,7 @@ static void
 fork_child_body(void) {
 	alarm(20);
 	CCHECK(!bg_get());
-	if (stats_on())
+	if (config_stats_on())
 		CCHECK(num_threads() == 0);
 	/* Allocation and deallocation of many sizes. */
 	void *p[200];
@@ -592,7 +556,7 @@ fork_child_body(void) {
 	CCHECK(purge_all() == 0);
 	CCHECK(bg_set(true) == 0);
 	CCHECK(bg_get());
-	if (stats_on()) {
+	if (config_stats_on()) {
 		CCHECK(num_threads() > 0);
 		unsigned ind = arena_make(100, 100);
 		CCHECK(ind != UINT32_MAX);
@@ -607,11 +571,11 @@ fork_child_body(void) {
 TEST(fork_child) {
 	CHECK(purge_all() == 0, "purge");
 	CHECK(bg_set(true) == 0, "on");
-	size_t n0 = stats_on() ? num_threads() : 1;
+	size_t n0 = config_stats_on() ? num_threads() : 1;
 	CHECK(n0 > 0, "num_threads %zu", n0);
 	/* The threads are busy at the fork. */
 	unsigned ind = UINT32_MAX;
-	if (stats_on()) {
+	if (config_stats_on()) {
 		ind = arena_make(150, 150);
 		CHECK(ind != UINT32_MAX, "arena");
 		CHECK(dirty_arena(ind, 32, 64 * KiB) != 0, "");
@@ -627,7 +591,7 @@ TEST(fork_child) {
 	}
 	/* The parent's threads survived the forks. */
 	CHECK(bg_get(), "parent reads background_thread off");
-	if (stats_on()) {
+	if (config_stats_on()) {
 		CHECK(num_threads() == n0, "parent num_threads %zu, was %zu",
 		    num_threads(), n0);
 		uint64_t r0 = num_runs();
@@ -654,7 +618,7 @@ child_conf(void) {
 	 * latest). */
 	free(malloc(1));
 	CCHECK(bg_get());
-	if (stats_on()) {
+	if (config_stats_on()) {
 		CCHECK(num_threads() > 0);
 		unsigned ind = arena_make(100, 100);
 		CCHECK(ind != UINT32_MAX);

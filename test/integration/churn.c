@@ -21,6 +21,8 @@
 #include <jemalloc/jemalloc.h>
 
 #include "test.h"
+#include "test_ctl.h"
+#include "test_alloc.h"
 
 #pragma GCC diagnostic ignored "-Wformat-zero-length"
 
@@ -41,16 +43,6 @@ static atomic_ulong thread_errors;
 	if (atomic_fetch_add(&thread_errors, 1) < 10)			\
 		test_msg(__VA_ARGS__);					\
 } while (0)
-
-static uint64_t
-xorshift(uint64_t *s) {
-	uint64_t x = *s;
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	*s = x;
-	return x;
-}
 
 /*
  * Mostly small (16 B .. 4 KiB); 1 in 128 in [4 KiB, 36 KiB) (cached large
@@ -199,15 +191,6 @@ snapshot(snapshot_t *s, bool stats) {
 		s->mapped = stat_zu("stats.mapped");
 	}
 	s->rss = rss_bytes();
-}
-
-static bool
-config_stats_on(void) {
-	bool v = false;
-	size_t sz = sizeof(v);
-	if (mallctl("config.stats", &v, &sz, NULL, 0) != 0)
-		return false;
-	return v;
 }
 
 static void

@@ -52,6 +52,7 @@
 
 #include "test.h"
 #include "test_alloc.h"
+#include "test_ctl.h"
 
 
 #define KiB ((size_t)1 << 10)
@@ -508,14 +509,6 @@ release_reserve() {
 	free(reserve);
 	reserve = NULL;
 	std::set_new_handler(nullptr);
-}
-
-static size_t
-footprint(void) {
-	size_t v = 0, sz = sizeof(v);
-	if (mallctl("mem_limit.footprint", &v, &sz, NULL, 0) != 0)
-		return 0;
-	return v;
 }
 
 static void

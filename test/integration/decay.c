@@ -41,6 +41,7 @@
 #include <jemalloc/jemalloc.h>
 
 #include "test.h"
+#include "test_ctl.h"
 
 #pragma GCC diagnostic ignored "-Wformat-zero-length"
 
@@ -51,30 +52,10 @@
 
 static size_t page_size;
 
-static bool
-stats_on(void) {
-	bool v = false;
-	size_t sz = sizeof(v);
-	return mallctl("config.stats", &v, &sz, NULL, 0) == 0 && v;
-}
-
 static void
 need_stats(void) {
-	if (!stats_on())
+	if (!config_stats_on())
 		test_skip("built with --disable-stats");
-}
-
-static uint64_t
-now_ms(void) {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static void
-sleep_ms(unsigned ms) {
-	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-	nanosleep(&ts, NULL);
 }
 
 static void
@@ -451,7 +432,7 @@ TEST(arenas_default) {
 	    "an existing arena changed");
 	CHECK(get_decay("arena.%u.muzzy_decay_ms", old) == muzzy0,
 	    "an existing arena changed");
-	if (stats_on()) {
+	if (config_stats_on()) {
 		epoch_bump();
 		ssize_t s;
 		stat_read(&s, sizeof(s), "stats.arenas.%u.dirty_decay_ms", ind);
@@ -524,7 +505,7 @@ child_conf_decay(void) {
 	    v == 0);
 	CCHECK(mallctl("arena.0.muzzy_decay_ms", &v, &sz, NULL, 0) == 0 &&
 	    v == 0);
-	if (!stats_on())
+	if (!config_stats_on())
 		return 0;
 	/* Large objects in the automatic arena, through the normal API. */
 	void *p[4];

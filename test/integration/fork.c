@@ -39,6 +39,7 @@
 #include <jemalloc/jemalloc.h>
 
 #include "test.h"
+#include "test_alloc.h"
 
 #pragma GCC diagnostic ignored "-Wformat-zero-length"
 
@@ -66,16 +67,6 @@ mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off) {
 }
 
 /* --- blocks that check themselves ----------------------------------------- */
-
-static uint64_t
-xorshift(uint64_t *s) {
-	uint64_t x = *s;
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	*s = x;
-	return x;
-}
 
 /*
  * Every block starts with a header word: its size, and in the top byte the

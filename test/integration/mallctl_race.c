@@ -21,6 +21,7 @@
 #include <jemalloc/jemalloc.h>
 
 #include "test.h"
+#include "test_alloc.h"
 
 #define NALLOC 4
 #define NCTL 2
@@ -28,15 +29,6 @@
 
 static atomic_int stop;
 static atomic_ulong damaged, ctl_errors, alloc_ops, ctl_ops;
-
-static uint64_t
-xorshift(uint64_t *s) {
-	uint64_t x = *s;
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	return *s = x;
-}
 
 static size_t
 pick_size(uint64_t *rng) {

@@ -50,6 +50,7 @@
 #include <jemalloc/jemalloc.h>
 
 #include "test.h"
+#include "test_ctl.h"
 
 #pragma GCC diagnostic ignored "-Wformat-zero-length"
 
@@ -72,21 +73,6 @@ static void *(*volatile vrealloc)(void *, size_t) = realloc;
 static void (*volatile vfree)(void *) = free;
 
 /* --- helpers (no asserts: children use them) ---------------------------- */
-
-static bool
-stats_on(void) {
-	bool v = false;
-	size_t sz = sizeof(v);
-	return mallctl("config.stats", &v, &sz, NULL, 0) == 0 && v;
-}
-
-static size_t
-footprint(void) {
-	size_t v = 0, sz = sizeof(v);
-	if (mallctl("mem_limit.footprint", &v, &sz, NULL, 0) != 0)
-		return 0;
-	return v;
-}
 
 static size_t
 get_zu(const char *name) {
@@ -114,22 +100,6 @@ pdirty(unsigned ind) {
 	epoch_bump();
 	snprintf(name, sizeof(name), "stats.arenas.%u.pdirty", ind);
 	return get_zu(name);
-}
-
-static unsigned
-arena_make(ssize_t decay_ms) {
-	unsigned ind;
-	size_t sz = sizeof(ind);
-	if (mallctl("arenas.create", &ind, &sz, NULL, 0) != 0)
-		return UINT32_MAX;
-	char name[64];
-	snprintf(name, sizeof(name), "arena.%u.dirty_decay_ms", ind);
-	if (mallctl(name, NULL, NULL, &decay_ms, sizeof(decay_ms)) != 0)
-		return UINT32_MAX;
-	snprintf(name, sizeof(name), "arena.%u.muzzy_decay_ms", ind);
-	if (mallctl(name, NULL, NULL, &decay_ms, sizeof(decay_ms)) != 0)
-		return UINT32_MAX;
-	return ind;
 }
 
 /* A recognisable pattern per block. */
@@ -280,7 +250,7 @@ TEST(ctl_read_write) {
 	CHECK(get_zu("mem_limit.soft") == 0, "");
 
 	/* The footprint follows large extents. */
-	unsigned ind = arena_make(-1);
+	unsigned ind = arena_make(-1, -1);
 	assert_true(ind != UINT32_MAX, "arena");
 	int flags = MALLOCX_ARENA(ind) | MALLOCX_TCACHE_NONE;
 	/* The arena's first extent brings metadata of its own. */
@@ -475,14 +445,14 @@ small_child(void) {
 	/* A soft limit crossed by slab allocations.  The dirty pages to be
 	 * purged sit in another arena (which never decays), so that the
 	 * slabs cannot reuse them. */
-	unsigned ind = arena_make(-1);
+	unsigned ind = arena_make(-1, -1);
 	CCHECK(ind != UINT32_MAX, "");
 	int flags = MALLOCX_ARENA(ind) | MALLOCX_TCACHE_NONE;
 	void *big = mallocx(16 * MiB, flags);
 	CCHECK(big != NULL, "");
 	memset(big, 1, 16 * MiB);
 	dallocx(big, flags);
-	if (stats_on())
+	if (config_stats_on())
 		CCHECK(pdirty(ind) >= 16 * MiB / 4096, "pdirty %zu", pdirty(ind));
 	size_t soft = footprint() + 4 * MiB;
 	CCHECK(set_zu("mem_limit.soft", soft) == 0, "");
@@ -504,7 +474,7 @@ small_child(void) {
 	    footprint(), soft);
 	CCHECK(footprint() <= soft, "footprint %zu, soft %zu", footprint(),
 	    soft);
-	if (stats_on())
+	if (config_stats_on())
 		CCHECK(pdirty(ind) == 0, "pdirty %zu", pdirty(ind));
 	for (size_t i = 0; i < m; i++)
 		vfree(objs[i]);
@@ -517,9 +487,9 @@ TEST(small_objects) {
 }
 
 TEST(soft_ctl) {
-	if (!stats_on())
+	if (!config_stats_on())
 		test_skip("no stats");
-	unsigned ind = arena_make(-1);
+	unsigned ind = arena_make(-1, -1);
 	assert_true(ind != UINT32_MAX, "arena");
 	int flags = MALLOCX_ARENA(ind) | MALLOCX_TCACHE_NONE;
 	void *p[16];
@@ -622,7 +592,7 @@ soft_conf_child(void) {
 }
 
 TEST(soft_conf) {
-	if (!stats_on())
+	if (!config_stats_on())
 		test_skip("no stats");
 	char conf[128];
 	snprintf(conf, sizeof(conf), "dirty_decay_ms:-1,muzzy_decay_ms:-1,"

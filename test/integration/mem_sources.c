@@ -30,6 +30,7 @@
 #include <jemalloc/jemalloc.h>
 
 #include "test.h"
+#include "test_ctl.h"
 
 #define CHILD_SKIP 77
 
@@ -48,13 +49,6 @@ stat_zu(const char *name) {
 	CCHECK(mallctl("epoch", NULL, NULL, &epoch, sizeof(epoch)) == 0);
 	CCHECK(mallctl(name, &v, &sz, NULL, 0) == 0);
 	return v;
-}
-
-static bool
-stats_on(void) {
-	bool v = false;
-	size_t sz = sizeof(v);
-	return mallctl("config.stats", &v, &sz, NULL, 0) == 0 && v;
 }
 
 static void
@@ -101,7 +95,7 @@ child_dss(bool want_in_segment) {
 
 static int
 child_retain(bool retain) {
-	if (!stats_on())
+	if (!config_stats_on())
 		return CHILD_SKIP;
 	bool opt = !retain;
 	size_t sz = sizeof(opt);

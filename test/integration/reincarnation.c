@@ -21,6 +21,7 @@
 #include <jemalloc/jemalloc.h>
 
 #include "test.h"
+#include "test_ctl.h"
 
 #pragma GCC diagnostic ignored "-Wformat-zero-length"
 
@@ -186,15 +187,6 @@ thread_main(void *arg) {
 	if (pthread_setspecific(key, c) != 0)
 		ERROR("pthread_setspecific failed\n");
 	return NULL;
-}
-
-static bool
-config_stats_on(void) {
-	bool v = false;
-	size_t sz = sizeof(v);
-	if (mallctl("config.stats", &v, &sz, NULL, 0) != 0)
-		return false;
-	return v;
 }
 
 static size_t

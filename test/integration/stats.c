@@ -19,6 +19,7 @@
 #include <jemalloc/jemalloc.h>
 
 #include "test.h"
+#include "test_ctl.h"
 
 #pragma GCC diagnostic ignored "-Wformat-zero-length"
 
@@ -27,15 +28,6 @@ static void *(*volatile vmalloc)(size_t) = malloc;
 static void (*volatile vfree)(void *) = free;
 
 /* --- helpers -------------------------------------------------------------- */
-
-static bool
-config_stats_on(void) {
-	bool v = false;
-	size_t sz = sizeof(v);
-	if (mallctl("config.stats", &v, &sz, NULL, 0) != 0)
-		return false;
-	return v;
-}
 
 static void
 skip_without_stats(void) {

@@ -16,6 +16,7 @@
 #include <jemalloc/jemalloc.h>
 
 #include "test.h"
+#include "test_ctl.h"
 
 /* Calls the compiler cannot pair up and delete. */
 static void *(*volatile vmalloc)(size_t) = malloc;
@@ -59,15 +60,6 @@ print(const char *opts) {
 static bool
 has(const char *s) {
 	return strstr(out, s) != NULL;
-}
-
-static bool
-config_stats_on(void) {
-	bool v = false;
-	size_t sz = sizeof(v);
-	if (mallctl("config.stats", &v, &sz, NULL, 0) != 0)
-		return false;
-	return v;
 }
 
 /* --- a small JSON validator ----------------------------------------------- */

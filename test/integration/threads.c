@@ -17,6 +17,7 @@
 #include <jemalloc/jemalloc.h>
 
 #include "test.h"
+#include "test_alloc.h"
 
 /*
  * Worker threads must not use assert_* (test_leave() only works on the
@@ -40,26 +41,6 @@ check_no_errors(const char *what) {
 	if (n != 0)
 		test_fail_at(__FILE__, __LINE__, "%s: %lu errors in threads",
 		    what, n);
-}
-
-static uint64_t
-xorshift(uint64_t *s) {
-	uint64_t x = *s;
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	*s = x;
-	return x;
-}
-
-static uint64_t
-mix64(uint64_t x) {
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdULL;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ULL;
-	x ^= x >> 33;
-	return x;
 }
 
 /*

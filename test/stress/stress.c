@@ -30,6 +30,7 @@
 #include <jemalloc/jemalloc.h>
 
 #include "test.h"
+#include "test_alloc.h"
 
 #define NSLOTS 1000
 #define INBOX_CAP 1024
@@ -45,26 +46,6 @@ static atomic_ulong n_errors;
 		test_msg(__VA_ARGS__);					\
 	}								\
 } while (0)
-
-static uint64_t
-xorshift(uint64_t *s) {
-	uint64_t x = *s;
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	*s = x;
-	return x;
-}
-
-static uint64_t
-mix64(uint64_t x) {
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdULL;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ULL;
-	x ^= x >> 33;
-	return x;
-}
 
 /*
  * Pattern byte i of a block with seed s is byte (i % 8) of
